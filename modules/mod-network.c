@@ -1,0 +1,292 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rootstrap.h"
+
+/*
+ * network: the guest's interface during the build. On the host it adds the
+ * UML transport argument (eth0=slirp,,CMD needs no privileges; eth0=tuntap
+ * needs the uml_net helper); in the guest it configures the interface with
+ * ioctls rather than spawning ip(8), and points the resolver at the
+ * configured nameserver without touching the read-only host /etc.
+ */
+
+static const struct key network_keys[] = {
+	{ "interface",	 KEY_STRING,	"eth0",		NULL },
+	{ "transport",	 KEY_ENUM,	"slirp",	"slirp|tuntap|none" },
+	{ "host",	 KEY_IPV4,	"",		NULL },
+	{ "uml",	 KEY_IPV4,	"",		NULL },
+	{ "netmask",	 KEY_IPV4,	"255.255.255.0", NULL },
+	{ "gateway",	 KEY_IPV4,	"",		NULL },
+	{ "nameserver",	 KEY_IPV4,	"",		NULL },
+	{ "domain",	 KEY_STRING,	"",		NULL },
+	{ "hostname",	 KEY_HOSTNAME,	"rootstrap",	NULL },
+	{ "slirp",	 KEY_STRING,	"slirp-fullbolt", NULL },
+	{ NULL,		 KEY_STRING,	NULL,		NULL },
+};
+
+#define RESOLV_TMP	"/run/rootstrap/resolv.conf"
+
+static void
+set_default(env_t *env, const char *key, const char *value)
+{
+	const char	*v = env_get(env, key);
+
+	if (v == NULL || *v == '\0')
+		env_set(env, key, value);
+}
+
+/* slirp's own addressing, used unless the config says otherwise. */
+void
+network_defaults(env_t *env)
+{
+	const char	*t = env_get(env, "transport");
+
+	if (t != NULL && strcmp(t, "slirp") == 0) {
+		set_default(env, "uml", "10.0.2.15");
+		set_default(env, "gateway", "10.0.2.2");
+		set_default(env, "nameserver", "10.0.2.3");
+	}
+}
+
+static int
+host_has_program(const char *name)
+{
+	struct strv	 dirs = { 0 };
+	const char	*path = getenv("PATH");
+	char		*p;
+	size_t		 i;
+	int		 found = 0;
+
+	if (strchr(name, '/') != NULL)
+		return (access(name, X_OK) == 0);
+	strv_split(&dirs, path != NULL ? path : "/usr/bin:/bin", ":");
+	for (i = 0; i < dirs.n && !found; i++) {
+		xasprintf(&p, "%s/%s", dirs.v[i], name);
+		found = access(p, X_OK) == 0;
+		free(p);
+	}
+	strv_free(&dirs);
+	return (found);
+}
+
+static void
+network_check(struct conf *c, const env_t *env)
+{
+	const char	*iface = env_get(env, "interface");
+	const char	*t = env_get(env, "transport");
+	const char	*slirp = env_get(env, "slirp");
+	struct strv	 words = { 0 };
+	size_t		 i;
+
+	if (strncmp(iface, "eth", 3) != 0 || iface[3] == '\0' ||
+	    strspn(iface + 3, "0123456789") != strlen(iface + 3))
+		conf_error(c, conf_find(c, "network", "interface"),
+		    "interface: invalid UML interface '%s' (eth0, eth1, ...)",
+		    iface);
+	if (strcmp(t, "none") == 0)
+		return;
+	if (*env_get(env, "uml") == '\0')
+		conf_error(c, conf_find(c, "network", "transport"),
+		    "[network] uml: the guest address is required with "
+		    "transport=%s", t);
+	if (strcmp(t, "tuntap") == 0 && *env_get(env, "host") == '\0')
+		conf_error(c, conf_find(c, "network", "transport"),
+		    "[network] host: the host-side address is required with "
+		    "transport=tuntap");
+	if (strcmp(t, "slirp") == 0) {
+		strv_split(&words, slirp, " \t");
+		if (words.n == 0 || !host_has_program(words.v[0]))
+			conf_error(c, conf_find(c, "network", "slirp"),
+			    "slirp: '%s' not found in PATH (apt-get install "
+			    "slirp)", words.n > 0 ? words.v[0] : "");
+		for (i = 0; i < words.n; i++) {
+			if (strchr(words.v[i], ',') != NULL)
+				conf_error(c, conf_find(c, "network", "slirp"),
+				    "slirp: ',' cannot be passed to UML in "
+				    "'%s'", words.v[i]);
+		}
+		strv_free(&words);
+	}
+}
+
+/* The kernel argument that gives the guest its interface. */
+static void
+network_umlargs(const env_t *env, struct strv *args)
+{
+	const char	*iface = env_get(env, "interface");
+	const char	*t = env_get(env, "transport");
+	struct strv	 words = { 0 };
+	char		*cmd;
+
+	if (strcmp(t, "slirp") == 0) {
+		/* UML splits the command at commas: eth0=slirp,MAC,CMD,ARG */
+		strv_split(&words, env_get(env, "slirp"), " \t");
+		cmd = strv_join(&words, ",");
+		strv_addf(args, "%s=slirp,,%s", iface, cmd);
+		free(cmd);
+		strv_free(&words);
+	} else if (strcmp(t, "tuntap") == 0)
+		strv_addf(args, "%s=tuntap,,,%s", iface, env_get(env, "host"));
+}
+
+static int
+if_up(int s, const char *name, char **cause)
+{
+	struct ifreq	 ifr;
+
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1)
+		goto fail;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) == -1)
+		goto fail;
+	return (0);
+fail:
+	xasprintf(cause, "%s: %s while bringing the interface up", name,
+	    strerror(errno));
+	return (-1);
+}
+
+static int
+if_addr(int s, const char *name, unsigned long req, const char *addr,
+    char **cause)
+{
+	struct ifreq		 ifr;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ifr.ifr_addr;
+
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, addr, &sin->sin_addr);
+	if (ioctl(s, req, &ifr) == -1) {
+		xasprintf(cause, "%s: %s while setting address %s", name,
+		    strerror(errno), addr);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+default_route(int s, const char *name, const char *gw, char **cause)
+{
+	struct rtentry		 rt;
+	struct sockaddr_in	*sin;
+
+	memset(&rt, 0, sizeof rt);
+	sin = (struct sockaddr_in *)&rt.rt_dst;
+	sin->sin_family = AF_INET;
+	sin = (struct sockaddr_in *)&rt.rt_genmask;
+	sin->sin_family = AF_INET;
+	sin = (struct sockaddr_in *)&rt.rt_gateway;
+	sin->sin_family = AF_INET;
+	inet_pton(AF_INET, gw, &sin->sin_addr);
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	rt.rt_dev = (char *)name;
+	if (ioctl(s, SIOCADDRT, &rt) == -1 && errno != EEXIST) {
+		xasprintf(cause, "%s: %s while adding default route via %s",
+		    name, strerror(errno), gw);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * The guest's root is the host's read-only /, so its /etc/resolv.conf names
+ * the host's resolver. Cover it with ours: write through a symlink that
+ * points into the guest's own /run, or bind-mount a file over it.
+ */
+static int
+resolver_set(const env_t *env, char **cause)
+{
+	const char	*ns = env_get(env, "nameserver");
+	const char	*domain = env_get(env, "domain");
+	char		*content, link[PATH_MAX];
+	ssize_t		 len;
+
+	if (ns == NULL || *ns == '\0')
+		return (0);
+	xasprintf(&content, "nameserver %s\n%s%s%s", ns,
+	    *domain != '\0' ? "search " : "", domain,
+	    *domain != '\0' ? "\n" : "");
+	len = readlink("/etc/resolv.conf", link, sizeof link - 1);
+	if (len > 0 && link[0] == '/' && (link[len] = '\0',
+	    strncmp(link, "/run/", 5) == 0)) {
+		if (guest_write(link, content, 0644, cause) != 0)
+			goto fail;
+	} else {
+		if (guest_write(RESOLV_TMP, content, 0644, cause) != 0)
+			goto fail;
+		if (mount(RESOLV_TMP, "/etc/resolv.conf", NULL, MS_BIND,
+		    NULL) == -1) {
+			xasprintf(cause, "/etc/resolv.conf: %s while covering "
+			    "it with %s", strerror(errno), RESOLV_TMP);
+			goto fail;
+		}
+	}
+	free(content);
+	return (0);
+fail:
+	free(content);
+	return (-1);
+}
+
+static int
+network_run(const struct plan *p, const env_t *env, char **cause)
+{
+	const char	*iface = env_get(env, "interface");
+	const char	*t = env_get(env, "transport");
+	const char	*gw = env_get(env, "gateway");
+	int		 s, rc = -1;
+
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return (-1);
+	}
+	if (if_up(s, "lo", cause) != 0)
+		goto out;
+	if (strcmp(t, "none") == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (if_addr(s, iface, SIOCSIFADDR, env_get(env, "uml"), cause) != 0 ||
+	    if_addr(s, iface, SIOCSIFNETMASK, env_get(env, "netmask"),
+	    cause) != 0 || if_up(s, iface, cause) != 0)
+		goto out;
+	if (*gw != '\0' && default_route(s, iface, gw, cause) != 0)
+		goto out;
+	if (resolver_set(env, cause) != 0)
+		goto out;
+	log_info("%s: %s/%s via %s", iface, env_get(env, "uml"),
+	    env_get(env, "netmask"), *gw != '\0' ? gw : "(no gateway)");
+	rc = 0;
+out:
+	close(s);
+	return (rc);
+}
+
+const struct module module_network = {
+	.name = "network",
+	.keys = network_keys,
+	.check = network_check,
+	.umlargs = network_umlargs,
+	.run = network_run,
+};

@@ -1,0 +1,429 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rootstrap.h"
+
+/*
+ * rootstrap: build a Debian root filesystem image for User-Mode Linux.
+ * The host checks the configuration, makes the image file, boots UML with
+ * the builder as init to run the modules, reads back each module's result,
+ * shrinks the image and renames it into place.
+ */
+
+struct build {
+	const char	*image;		/* the final path */
+	char		*tmpimage;
+	char		*rundir;
+	char		*builder;
+	char		*stockdir;
+	char		 workdir[PATH_MAX];
+	int		 dry_run;
+	struct conf	 conf;
+	struct plan	 plan;
+};
+
+static __attribute__((noreturn)) void
+usage(int status)
+{
+	FILE	*f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile\n"
+"\n"
+"Build a Debian root filesystem image for User-Mode Linux, without root.\n"
+"\n"
+"  -c, --config FILE      read FILE after " SYSCONFDIR "/rootstrap/rootstrap.conf\n"
+"                         and ./rootstrap.conf\n"
+"  -n, --dry-run          check the configuration and print the plan\n"
+"  -o, --log LOGFILE      write the transcript to LOGFILE instead of stdout\n"
+"  -s, --image-size MB    initial image size (overrides initialsize)\n"
+"  -u, --umlargs ARGS     extra UML kernel arguments (added to umlargs)\n"
+"  -v, --verbose          show kernel messages and debug lines\n"
+"  -h, --help             show this help\n"
+"  -V, --version          show the version\n");
+	exit(status);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return (0);
+}
+
+/* Remove everything a build made, whatever stage it reached. */
+static void
+build_cleanup(struct build *b)
+{
+	if (b->tmpimage != NULL) {
+		unlink(b->tmpimage);
+		free(b->tmpimage);
+		b->tmpimage = NULL;
+	}
+	if (b->rundir != NULL) {
+		nftw(b->rundir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(b->rundir);
+		b->rundir = NULL;
+	}
+}
+
+static __attribute__((noreturn)) void
+build_fail(struct build *b, int status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		xvasprintf(&msg, fmt, ap);
+		va_end(ap);
+		log_error("%s", msg);
+		free(msg);
+	}
+	build_cleanup(b);
+	if (spawn_signal != 0)
+		status = 128 + spawn_signal;
+	exit(status);
+}
+
+/* The image must be creatable: an existing directory, a free name. */
+static void
+check_image_path(struct build *b)
+{
+	struct stat	 st;
+	char		*dir, *tmp;
+
+	if (*b->image == '\0')
+		errx(EXIT_USAGE, "the image path is empty");
+	if (stat(b->image, &st) == 0 && S_ISDIR(st.st_mode))
+		errx(EXIT_USAGE, "%s: is a directory", b->image);
+	tmp = xstrdup(b->image);
+	dir = dirname(tmp);
+	if (stat(dir, &st) != 0)
+		errx(EXIT_USAGE, "%s: %s (the image's directory)", dir,
+		    strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		errx(EXIT_USAGE, "%s: not a directory", dir);
+	if (access(dir, W_OK) != 0)
+		errx(EXIT_USAGE, "%s: %s (the image's directory)", dir,
+		    strerror(errno));
+	free(tmp);
+}
+
+/* ROOTSTRAP_LIBEXECDIR lets a build tree run without installing. */
+static void
+find_libexec(struct build *b)
+{
+	const char	*dir = getenv("ROOTSTRAP_LIBEXECDIR");
+
+	if (dir == NULL || *dir == '\0')
+		dir = PKGLIBEXECDIR;
+	xasprintf(&b->builder, "%s/builder", dir);
+	xasprintf(&b->stockdir, "%s/modules", dir);
+	if (!b->dry_run && access(b->builder, X_OK) != 0)
+		errx(EXIT_USAGE, "%s: %s (the builder; is rootstrap installed?)",
+		    b->builder, strerror(errno));
+}
+
+static void
+load_config(struct build *b, const char *extra)
+{
+	const char	*system = getenv("ROOTSTRAP_SYSTEM_CONF");
+
+	if (system == NULL)
+		system = SYSCONFDIR "/rootstrap/rootstrap.conf";
+	if (*system != '\0')
+		conf_load(&b->conf, system, 0);
+	conf_load(&b->conf, "rootstrap.conf", 0);
+	if (extra != NULL)
+		conf_load(&b->conf, extra, 1);
+}
+
+/* The UML command line: hostfs root read-only, the image as ubda. */
+static void
+uml_argv(struct build *b, struct strv *argv, const char *extra)
+{
+	const env_t	*g = &b->plan.global;
+	size_t		 i;
+
+	strv_add(argv, env_get(g, "kernel"));
+	strv_addf(argv, "mem=%s", env_get(g, "mem"));
+	strv_add(argv, "root=/dev/root");
+	strv_add(argv, "rootfstype=hostfs");
+	strv_add(argv, "rootflags=/");
+	strv_add(argv, "ro");
+	strv_addf(argv, "ubd0=%s/image", b->rundir != NULL ? b->rundir :
+	    "RUNDIR");
+	strv_addf(argv, "init=%s", b->builder);
+	strv_add(argv, "con0=fd:0,fd:1");
+	strv_add(argv, "con=null");
+	if (!log_verbose)
+		strv_add(argv, "quiet");
+	strv_addf(argv, "rsrun=%s", b->rundir != NULL ? b->rundir : "RUNDIR");
+	for (i = 0; i < b->plan.nsteps; i++) {
+		if (b->plan.steps[i].stock != NULL &&
+		    b->plan.steps[i].stock->umlargs != NULL)
+			b->plan.steps[i].stock->umlargs(&b->plan.steps[i].env,
+			    argv);
+	}
+	strv_split(argv, env_get(g, "umlargs"), " \t");
+	if (extra != NULL)
+		strv_split(argv, extra, " \t");
+}
+
+static void
+set_paths(struct build *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < b->plan.nsteps; i++) {
+		env_set(&b->plan.steps[i].env, "ROOTSTRAP_IMAGE", b->tmpimage);
+		env_set(&b->plan.steps[i].env, "ROOTSTRAP_RUNDIR", b->rundir);
+	}
+}
+
+/* A private directory the guest can write, reachable through hostfs. */
+static void
+make_rundir(struct build *b)
+{
+	const char	*tmpdir = getenv("TMPDIR");
+	char		*link, *cause;
+	size_t		 i;
+
+	if (tmpdir == NULL || *tmpdir == '\0' ||
+	    strpbrk(tmpdir, " \t\n\"'") != NULL)
+		tmpdir = "/tmp";
+	xasprintf(&b->rundir, "%s/rootstrap.XXXXXX", tmpdir);
+	if (mkdtemp(b->rundir) == NULL) {
+		free(b->rundir);
+		b->rundir = NULL;
+		build_fail(b, EXIT_BUILD, "%s/rootstrap.XXXXXX: %s while "
+		    "making the run directory", tmpdir, strerror(errno));
+	}
+	/* UML's command line splits at spaces; the image path may have any. */
+	xasprintf(&link, "%s/image", b->rundir);
+	if (symlink(b->tmpimage, link) == -1)
+		build_fail(b, EXIT_BUILD, "%s: %s", link, strerror(errno));
+	free(link);
+	for (i = 0; i < b->plan.rw.n; i++) {
+		if (guest_mkdirs(b->plan.rw.v[i], 0755, &cause) != 0)
+			build_fail(b, EXIT_BUILD, "%s", cause);
+	}
+	set_paths(b);
+	xasprintf(&link, "%s/plan", b->rundir);
+	if (plan_write(&b->plan, link, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "%s", cause);
+	free(link);
+}
+
+/*
+ * What the builder recorded: "start NAME", "end NAME STATUS MS" and a final
+ * "done". Returns 0 if every module succeeded; otherwise says which did not.
+ */
+static int
+read_status(struct build *b, int uml_status)
+{
+	char	*path, *buf, *line, *save, name[256] = "";
+	int	 st, failed = 0, done = 0, open = 0;
+	long	 ms;
+
+	xasprintf(&path, "%s/status", b->rundir);
+	buf = guest_read(path, 1 << 20);
+	free(path);
+	for (line = buf != NULL ? strtok_r(buf, "\n", &save) : NULL;
+	    line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "start %255s", name) == 1)
+			open = 1;
+		else if (sscanf(line, "end %255s %d %ld", name, &st, &ms) == 3) {
+			open = 0;
+			if (st != 0) {
+				log_error("module '%s' failed with exit status "
+				    "%d", name, st);
+				failed = 1;
+			} else
+				log_info("module %s: ok (%ld.%ld s)", name,
+				    ms / 1000, (ms % 1000) / 100);
+		} else if (strcmp(line, "done") == 0)
+			done = 1;
+	}
+	free(buf);
+	if (failed)
+		return (-1);
+	if (open) {
+		log_error("module '%s' did not finish (UML exited with status "
+		    "%d)", name, uml_status);
+		return (-1);
+	}
+	if (!done) {
+		log_error("the builder did not finish (UML exited with status "
+		    "%d); see the transcript", uml_status);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "image-size",	required_argument,	NULL, 's' },
+		{ "log",	required_argument,	NULL, 'o' },
+		{ "umlargs",	required_argument,	NULL, 'u' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct build	 b;
+	struct plan_ctx	 ctx;
+	struct strv	 uml = { 0 };
+	const char	*config = NULL, *logfile = NULL, *size = NULL;
+	const char	*umlextra = NULL;
+	char		*cause, *line;
+	uint64_t	 mb;
+	int		 ch, rc;
+
+	memset(&b, 0, sizeof b);
+	while ((ch = getopt_long(argc, argv, "c:hno:s:u:vV", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			usage(0);
+		case 'n':
+			b.dry_run = 1;
+			break;
+		case 'o':
+			logfile = optarg;
+			break;
+		case 's':
+			size = optarg;
+			if (parse_mb(size, &mb) != 0 || mb == 0)
+				errx(EXIT_USAGE, "-s: invalid size '%s' (a "
+				    "whole number of MB, greater than 0)", size);
+			break;
+		case 'u':
+			umlextra = optarg;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'V':
+			printf("rootstrap %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 1) {
+		warnx(argc == 0 ? "no image file given" :
+		    "only one image file, please");
+		usage(EXIT_USAGE);
+	}
+	b.image = argv[0];
+	if (getcwd(b.workdir, sizeof b.workdir) == NULL)
+		err(EXIT_USAGE, "getcwd");
+	find_libexec(&b);
+
+	/* Every error of every file, then of every module, before anything. */
+	conf_init(&b.conf);
+	load_config(&b, config);
+	if (size != NULL)
+		conf_set(&b.conf, "global", "initialsize", size, "-s", 0);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.image = b.image;
+	ctx.rundir = "RUNDIR";
+	ctx.workdir = b.workdir;
+	ctx.stockdir = b.stockdir;
+	ctx.sitedir = SYSCONFDIR "/rootstrap/modules";
+	plan_make(&b.plan, &b.conf, &ctx);
+	for (size_t i = 0; i < b.conf.errors.n; i++)
+		fprintf(stderr, "%s\n", b.conf.errors.v[i]);
+	if (b.conf.errors.n != 0)
+		errx(EXIT_USAGE, "%zu error%s in the configuration; nothing "
+		    "was built", b.conf.errors.n,
+		    b.conf.errors.n == 1 ? "" : "s");
+	if (strpbrk(b.builder, " \t\n") != NULL)
+		errx(EXIT_USAGE, "%s: the builder's path cannot contain spaces",
+		    b.builder);
+
+	if (b.dry_run) {
+		uml_argv(&b, &uml, umlextra);
+		line = strv_join(&uml, " ");
+		printf("uml: %s\n", line);
+		free(line);
+		fflush(stdout);
+		plan_print(&b.plan, STDOUT_FILENO);
+		exit(0);
+	}
+	check_image_path(&b);
+	if (logfile != NULL) {
+		if ((log_fd = open(logfile, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC,
+		    0644)) == -1)
+			err(EXIT_USAGE, "%s", logfile);
+	}
+	spawn_init();
+
+	/* allocate */
+	parse_mb(env_get(&b.plan.global, "initialsize"), &mb);
+	if (image_allocate(b.image, mb, &b.tmpimage, &cause) != 0)
+		build_fail(&b, EXIT_BUILD, "allocate: %s", cause);
+	make_rundir(&b);
+
+	/* the guest modules, in one UML boot */
+	uml_argv(&b, &uml, umlextra);
+	line = strv_join(&uml, " ");
+	log_info("booting UML: %s", line);
+	free(line);
+	parse_mb(env_get(&b.plan.global, "timeout"), &mb);
+	rc = spawn_run(uml.v, (int)mb, &cause);
+	strv_free(&uml);
+	if (rc < 0)
+		build_fail(&b, EXIT_BUILD, "UML: %s", cause);
+	if (read_status(&b, rc) != 0)
+		build_fail(&b, EXIT_BUILD, NULL);
+
+	/* shrink */
+	parse_mb(env_get(&b.plan.global, "freespace"), &mb);
+	if (mb > 0 && image_shrink(b.tmpimage, mb, &cause) != 0)
+		build_fail(&b, EXIT_BUILD, "shrink: %s", cause);
+
+	if (spawn_interrupted())
+		build_fail(&b, EXIT_BUILD, "interrupted by %s",
+		    strsignal(spawn_signal));
+	if (rename(b.tmpimage, b.image) == -1)
+		build_fail(&b, EXIT_BUILD, "%s: %s while renaming %s into "
+		    "place", b.image, strerror(errno), b.tmpimage);
+	free(b.tmpimage);
+	b.tmpimage = NULL;
+	build_cleanup(&b);
+	log_info("built %s", b.image);
+	plan_free(&b.plan);
+	conf_free(&b.conf);
+	return (0);
+}

@@ -1,0 +1,186 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rootstrap.h"
+
+/*
+ * Running host programs (UML above all) under supervision. Each child gets
+ * its own process group, so one kill reaches UML and every helper process
+ * it forks; its output is copied into the transcript; a deadline and
+ * SIGINT/SIGTERM/SIGHUP end it without leaving anything behind. Those
+ * signals stay blocked in rootstrap and arrive through a signalfd, so they
+ * are only acted on at points where cleanup is possible.
+ */
+
+static int	 spawn_sfd = -1;
+static sigset_t	 spawn_oldmask;
+int		 spawn_signal;		/* the signal that interrupted us */
+
+void
+spawn_init(void)
+{
+	sigset_t	 set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, &spawn_oldmask);
+	if ((spawn_sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		fatal("signalfd: %s", strerror(errno));
+}
+
+/* Whether SIGINT, SIGTERM or SIGHUP arrived; remembers which. */
+int
+spawn_interrupted(void)
+{
+	struct signalfd_siginfo	 si;
+
+	while (read(spawn_sfd, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo != SIGCHLD)
+			spawn_signal = si.ssi_signo;
+	}
+	return (spawn_signal != 0);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static pid_t
+spawn_start(char *const *argv, int out, char **cause)
+{
+	pid_t	 pid;
+	int	 null;
+
+	if ((pid = fork()) == -1) {
+		xasprintf(cause, "fork: %s", strerror(errno));
+		return (-1);
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		/* If rootstrap dies, so does UML. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigprocmask(SIG_SETMASK, &spawn_oldmask, NULL);
+		if ((null = open("/dev/null", O_RDONLY)) != -1) {
+			dup2(null, STDIN_FILENO);
+			close(null);
+		}
+		dup2(out, STDOUT_FILENO);
+		dup2(out, STDERR_FILENO);
+		execvp(argv[0], argv);
+		dprintf(STDERR_FILENO, "rootstrap: %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	return (pid);
+}
+
+/*
+ * Run argv to completion with its output in the transcript. Returns its
+ * exit status (128+N if killed by signal N), or -1 with *cause set if it
+ * could not start, ran past timeout seconds (0: no limit), or rootstrap was
+ * interrupted; in every case no process of its group is left.
+ */
+int
+spawn_run(char *const *argv, int timeout, char **cause)
+{
+	struct pollfd	 pfd[2];
+	char		 buf[8192];
+	long long	 deadline = 0, left;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 fds[2], status = 0, exited = 0, timedout = 0;
+	int		 rc = -1, open_out = 1;
+
+	if (spawn_interrupted()) {
+		xasprintf(cause, "interrupted by signal %d", spawn_signal);
+		return (-1);
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		xasprintf(cause, "pipe: %s", strerror(errno));
+		return (-1);
+	}
+	log_debug("spawn: %s", argv[0]);
+	pid = spawn_start(argv, fds[1], cause);
+	close(fds[1]);
+	if (pid == -1) {
+		close(fds[0]);
+		return (-1);
+	}
+	if (timeout > 0)
+		deadline = now_ms() + (long long)timeout * 1000;
+
+	/* Until the child is gone and its output drained. */
+	while (!exited || open_out) {
+		pfd[0].fd = open_out ? fds[0] : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = spawn_sfd;
+		pfd[1].events = POLLIN;
+		left = -1;
+		if (deadline != 0 && !exited) {
+			left = deadline - now_ms();
+			if (left < 0)
+				left = 0;
+		} else if (exited)
+			left = 2000;	/* output of stragglers, briefly */
+		n = poll(pfd, 2, (int)left);
+		if (n == 0 && exited)
+			break;
+		if (n == 0 && !timedout && !exited) {
+			timedout = 1;
+			kill(-pid, SIGKILL);
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
+			n = read(fds[0], buf, sizeof buf);
+			if (n > 0)
+				log_write(buf, n);
+			else if (n == 0 || errno != EINTR)
+				open_out = 0;
+		}
+		if (pfd[1].revents & POLLIN) {
+			if (spawn_interrupted() && !exited)
+				kill(-pid, SIGKILL);
+		}
+		if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
+			exited = 1;
+			/* Helpers UML forked may outlive it: end them too. */
+			kill(-pid, SIGKILL);
+		}
+	}
+	close(fds[0]);
+	if (!exited)
+		waitpid(pid, &status, 0);
+	if (timedout)
+		xasprintf(cause, "%s timed out after %d s", argv[0], timeout);
+	else if (spawn_signal != 0)
+		xasprintf(cause, "interrupted by %s", strsignal(spawn_signal));
+	else if (WIFEXITED(status))
+		rc = WEXITSTATUS(status);
+	else
+		rc = 128 + WTERMSIG(status);
+	return (rc);
+}

@@ -1,0 +1,100 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rootstrap.h"
+#include "test.h"
+
+/* Runs every DEFINE_TEST of list.h and reports TAP. */
+
+#define DEFINE_TEST_ENTRY(n)	{ #n, n },
+#undef DEFINE_TEST
+#define DEFINE_TEST(n)		void n(void);
+#include "list.h"
+#undef DEFINE_TEST
+#define DEFINE_TEST(n)		DEFINE_TEST_ENTRY(n)
+
+static const struct {
+	const char	*name;
+	void		(*fn)(void);
+} tests[] = {
+#include "list.h"
+};
+
+int		 test_failures;
+static char	 tmpdir[] = "/tmp/rootstrap-unit.XXXXXX";
+static int	 nfiles;
+
+void
+test_fail(const char *file, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	printf("# %s:%d: ", file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	test_failures++;
+}
+
+/* A temporary file holding content; its path lives until exit. */
+char *
+test_file(const char *content)
+{
+	char	*path;
+	FILE	*f;
+
+	xasprintf(&path, "%s/f%d.conf", tmpdir, ++nfiles);
+	if ((f = fopen(path, "w")) == NULL || fputs(content, f) < 0 ||
+	    fclose(f) != 0) {
+		perror(path);
+		exit(99);
+	}
+	return (path);
+}
+
+static int
+rm_tmp(void)
+{
+	char	*cmd[] = { "rm", "-rf", tmpdir, NULL };
+	pid_t	 pid = fork();
+
+	if (pid == 0) {
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	return (0);
+}
+
+int
+main(void)
+{
+	size_t	 i, n = sizeof tests / sizeof tests[0];
+	int	 failed = 0, before;
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror(tmpdir);
+		return (99);
+	}
+	printf("1..%zu\n", n);
+	for (i = 0; i < n; i++) {
+		before = test_failures;
+		tests[i].fn();
+		fflush(stdout);
+		if (test_failures != before) {
+			printf("not ok %zu - %s\n", i + 1, tests[i].name);
+			failed++;
+		} else
+			printf("ok %zu - %s\n", i + 1, tests[i].name);
+	}
+	rm_tmp();
+	return (failed != 0);
+}
