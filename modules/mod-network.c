@@ -66,27 +66,6 @@ network_defaults(env_t *env)
 	}
 }
 
-static int
-host_has_program(const char *name)
-{
-	struct strv	 dirs = { 0 };
-	const char	*path = getenv("PATH");
-	char		*p;
-	size_t		 i;
-	int		 found = 0;
-
-	if (strchr(name, '/') != NULL)
-		return (access(name, X_OK) == 0);
-	strv_split(&dirs, path != NULL ? path : "/usr/bin:/bin", ":");
-	for (i = 0; i < dirs.n && !found; i++) {
-		xasprintf(&p, "%s/%s", dirs.v[i], name);
-		found = access(p, X_OK) == 0;
-		free(p);
-	}
-	strv_free(&dirs);
-	return (found);
-}
-
 static void
 network_check(struct conf *c, const env_t *env)
 {

@@ -45,6 +45,28 @@ module_find(const char *name)
 	return (NULL);
 }
 
+/* Whether the host can run name (from rootstrap's own PATH). */
+int
+host_has_program(const char *name)
+{
+	struct strv	 dirs = { 0 };
+	const char	*path = getenv("PATH");
+	char		*p;
+	size_t		 i;
+	int		 found = 0;
+
+	if (strchr(name, '/') != NULL)
+		return (access(name, X_OK) == 0);
+	strv_split(&dirs, path != NULL ? path : "/usr/bin:/bin", ":");
+	for (i = 0; i < dirs.n && !found; i++) {
+		xasprintf(&p, "%s/%s", dirs.v[i], name);
+		found = access(p, X_OK) == 0;
+		free(p);
+	}
+	strv_free(&dirs);
+	return (found);
+}
+
 /*
  * Check that the guest will find tool: the guest sees the host's files, so
  * look along the configured PATH here. Reports against section's key (the

@@ -29,13 +29,20 @@
 int
 image_allocate(const char *path, uint64_t mb, char **tmp, char **cause)
 {
-	char	*dup1, *dup2;
+	char	*dup1, *dup2, *dir;
 	int	 fd;
 
+	/* Absolute: the guest and the run directory's link refer to it. */
 	dup1 = xstrdup(path);
 	dup2 = xstrdup(path);
-	xasprintf(tmp, "%s/.%s.rootstrap-XXXXXX", dirname(dup1),
-	    basename(dup2));
+	if ((dir = realpath(dirname(dup1), NULL)) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		free(dup1);
+		free(dup2);
+		return (-1);
+	}
+	xasprintf(tmp, "%s/.%s.rootstrap-XXXXXX", dir, basename(dup2));
+	free(dir);
 	free(dup1);
 	free(dup2);
 	if ((fd = mkstemp(*tmp)) == -1) {

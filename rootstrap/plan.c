@@ -265,6 +265,11 @@ plan_make(struct plan *p, struct conf *c, const struct plan_ctx *ctx)
 	p->fstype = xstrdup(env_get(&p->global, "fstype"));
 
 	/* Checks of values only make sense once the types are right. */
+	if (c->errors.n == 0 &&
+	    !host_has_program(env_get(&p->global, "kernel")))
+		conf_error(c, conf_find(c, "global", "kernel"), "kernel: %s: "
+		    "not found (apt-get install user-mode-linux, or set "
+		    "kernel=)", env_get(&p->global, "kernel"));
 	if (c->errors.n == 0) {
 		for (i = 0; i < p->nsteps; i++) {
 			s = &p->steps[i];

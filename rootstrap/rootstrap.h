@@ -180,6 +180,7 @@ char		*guest_read(const char *, size_t);
 extern const struct module *const module_table[];
 const struct module *module_find(const char *);
 void		 network_defaults(env_t *);
+int		 host_has_program(const char *);
 int		 module_check_tool(struct conf *, const env_t *, const char *,
 		     const char *, const char *);
 

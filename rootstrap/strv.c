@@ -72,18 +72,22 @@ strv_free(struct strv *sv)
 char *
 strv_join(const struct strv *sv, const char *sep)
 {
-	size_t	 i, len = 1;
-	char	*s;
+	size_t	 i, len = 1, seplen = strlen(sep), n;
+	char	*s, *p;
 
 	for (i = 0; i < sv->n; i++)
-		len += strlen(sv->v[i]) + strlen(sep);
-	s = xmalloc(len);
-	*s = '\0';
+		len += strlen(sv->v[i]) + seplen;
+	p = s = xmalloc(len);
 	for (i = 0; i < sv->n; i++) {
-		if (i > 0)
-			strcat(s, sep);
-		strcat(s, sv->v[i]);
+		if (i > 0) {
+			memcpy(p, sep, seplen);
+			p += seplen;
+		}
+		n = strlen(sv->v[i]);
+		memcpy(p, sv->v[i], n);
+		p += n;
 	}
+	*p = '\0';
 	return (s);
 }
 

@@ -1,0 +1,211 @@
+# libtest.sh: shared helpers for rootstrap's shell tests (TAP).
+#
+# Each test sources this file, calls `plan N`, then runs assertions; each
+# assertion prints one TAP line. A private directory $TEST_TMP is removed at
+# exit (kept with TEST_KEEP=1). Slow tests share the images the build tests
+# made under $TEST_BUILDDIR/images, and one package cache per test run.
+
+set -u
+export LC_ALL=C TZ=UTC
+: "${ROOTSTRAP:?run the tests with make check}"
+: "${TEST_BUILDDIR:=$(pwd)/tests}"
+: "${PYTHON3:=python3}"
+unset ROOTSTRAP_CONF http_proxy https_proxy
+
+test_n=0
+test_failed=0
+# Images and the package cache are shared by the tests of one build tree,
+# in a place an unprivileged user can reach too.
+TEST_SHARED=${TEST_SHARED:-/tmp/rootstrap-check-$(echo "$TEST_BUILDDIR" | md5sum | cut -c1-8)}
+TEST_IMAGES=$TEST_SHARED/images
+TEST_CACHE=$TEST_SHARED/cache
+mkdir -p "$TEST_IMAGES" "$TEST_CACHE"
+chmod 755 "$TEST_SHARED" "$TEST_IMAGES"
+chmod 1777 "$TEST_CACHE"
+mkdir -p "$TEST_BUILDDIR/tmp"
+TEST_TMP=$(mktemp -d "$TEST_BUILDDIR/tmp/$(basename "$0" .sh).XXXXXX")
+chmod 755 "$TEST_TMP"
+cd "$TEST_TMP" || exit 99
+
+test_cleanup() {
+	# Whatever a test started and left must not outlive it.
+	if pids=$(pgrep -f "$TEST_TMP"); then
+		echo "# killing leftover processes: $pids"
+		kill -KILL $pids 2>/dev/null
+	fi
+	cd /
+	[ "${TEST_KEEP:-0}" = 1 ] || rm -rf "$TEST_TMP"
+}
+trap test_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The plan is printed at the end (TAP allows it), so adding a check to a
+# test never needs a count updated.
+plan() { :; }
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+ok() {
+	test_n=$((test_n + 1))
+	echo "ok $test_n - $*"
+}
+
+not_ok() {
+	test_n=$((test_n + 1))
+	test_failed=$((test_failed + 1))
+	echo "not ok $test_n - $*"
+}
+
+# Print a file to the TAP stream as comments (for failures).
+show() {
+	[ -f "$1" ] && sed -e 's/^/#   /' "$1" | tail -n "${2:-40}"
+	return 0
+}
+
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@" >"$TEST_TMP/check.out" 2>&1; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "#   failed: $*"
+		show "$TEST_TMP/check.out"
+	fi
+}
+
+# run STATUS COMMAND...: run it with output in $TEST_TMP/out, and
+# assert its exit status.
+run_status() {
+	want=$1
+	shift
+	"$@" >"$TEST_TMP/out" 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then
+		ok "exit status $want: $*"
+	else
+		not_ok "exit status $got, expected $want: $*"
+		show "$TEST_TMP/out"
+	fi
+}
+
+# has TEXT [FILE]: the fixed string TEXT is in FILE ($TEST_TMP/out).
+has() {
+	if grep -qF -- "$1" "${2:-$TEST_TMP/out}"; then
+		ok "output has: $1"
+	else
+		not_ok "output lacks: $1"
+		show "${2:-$TEST_TMP/out}"
+	fi
+}
+
+hasnt() {
+	if grep -qF -- "$1" "${2:-$TEST_TMP/out}"; then
+		not_ok "output has (but should not): $1"
+		show "${2:-$TEST_TMP/out}"
+	else
+		ok "output lacks: $1"
+	fi
+}
+
+# fails_with STATUS MESSAGE COMMAND...: exit status and exact message.
+fails_with() {
+	want=$1
+	msg=$2
+	shift 2
+	run_status "$want" "$@"
+	has "$msg"
+}
+
+# nothing_left DIR: no image or temporary file, and no process.
+nothing_left() {
+	leftovers=$(find "$1" -maxdepth 1 -name '.*.rootstrap-*' 2>/dev/null)
+	if [ -z "$leftovers" ]; then
+		ok "no temporary image left in $1"
+	else
+		not_ok "temporary files left: $leftovers"
+	fi
+	if pgrep -f "$TEST_TMP" >/dev/null; then
+		not_ok "processes left running: $(pgrep -af "$TEST_TMP")"
+	else
+		ok "no process left running"
+	fi
+}
+
+# A config for fast UML runs: no network, no packages.
+conf_fast() {
+	cat <<CONF
+[global]
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+initialsize=64
+mem=128M
+timeout=120
+modules=$*
+[network]
+transport=none
+CONF
+}
+
+# Run a build as an unprivileged user, from a copy of the programs that
+# user can reach (the build tree may be under a private home).
+unprivileged_tree() {
+	dir=$1
+	mkdir -p "$dir/bin" "$dir/libexec/modules"
+	cp "$ROOTSTRAP" "$dir/bin/rootstrap"
+	cp "$ROOTSTRAP_LIBEXECDIR/builder" "$dir/libexec/builder"
+	for m in network mkfs mount debian uml umount; do
+		ln -sf ../builder "$dir/libexec/modules/$m"
+	done
+	chmod -R a+rX "$dir"
+}
+
+# boot IMAGE COMMAND...: boot a copy-on-write view of IMAGE (the shared
+# image stays as built), log in on the console, run the commands; their
+# output goes to $TEST_TMP/out, the console to $TEST_TMP/console.log.
+boot() {
+	img=$1
+	shift
+	rm -f "$TEST_TMP/boot.cow"
+	"$PYTHON3" "$TEST_SRCDIR/uml-console.py" --timeout 300 \
+	    --transcript "$TEST_TMP/console.log" "$TEST_TMP/boot.cow,$img" \
+	    mem=256M eth0=slirp,,slirp-fullbolt -- "$@" >"$TEST_TMP/out" 2>&1
+	boot_status=$?
+	if [ "$boot_status" = 0 ]; then
+		ok "booted $(basename "$img"), logged in as root on the console"
+	else
+		not_ok "boot of $img: uml-console exited with $boot_status"
+		show "$TEST_TMP/out"
+	fi
+}
+
+# A file inside an image, read without booting or mounting it.
+image_cat() {
+	debugfs -R "cat $2" "$1" 2>/dev/null
+}
+
+# The checks every built image must pass, whoever built it.
+check_image() {
+	img=$1
+	check "e2fsck -fn finds $img clean" e2fsck -fn "$img"
+	image_cat "$img" /etc/fstab >fstab
+	has "$(printf '/dev/ubda\t/\text4\tdefaults\t0\t1')" fstab
+	check "hostname is set" test "$(image_cat "$img" /etc/hostname)" = rootstrap
+	image_cat "$img" /etc/shadow >shadow
+	has "root::" shadow
+	check "a getty is enabled on tty0" sh -c "debugfs -R 'stat /etc/systemd/system/getty.target.wants/getty@tty0.service' '$img' 2>/dev/null | grep -q 'Type: symlink'"
+	check "no getty on tty1" sh -c "! debugfs -R 'stat /etc/systemd/system/getty.target.wants/getty@tty1.service' '$img' 2>&1 | grep -q 'Type: symlink'"
+	image_cat "$img" /etc/systemd/network/10-rootstrap.network >net
+	has "Address=10.0.2.15/24" net
+	has "Gateway=10.0.2.2" net
+	check "no downloaded packages left in the image" sh -c "! debugfs -R 'ls -l /var/cache/apt/archives' '$img' 2>/dev/null | grep -q '\.deb'"
+}
+
+finish() {
+	echo "1..$test_n"
+	[ "$test_failed" = 0 ]
+	exit $?
+}

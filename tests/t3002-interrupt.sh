@@ -1,0 +1,57 @@
+#!/bin/sh
+# SIGINT, SIGTERM and the timeout stop UML and leave nothing behind: no
+# image, no temporary file, no run directory, no process.
+. "$TEST_SRCDIR/libtest.sh"
+
+mkdir mods
+cat >mods/sleeper <<'MOD'
+#!/bin/sh
+echo "sleeper: sleeping"
+exec sleep 600
+MOD
+chmod +x mods/sleeper
+conf_fast mkfs mount sleeper umount >rootstrap.conf
+echo "modulepath=mods" >>rootstrap.conf
+
+# wait_for FILE TEXT: up to 60 s for TEXT to show in FILE.
+wait_for() {
+	i=0
+	while ! grep -qF "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && return 1
+		sleep 0.1
+	done
+}
+
+for sig in INT TERM; do
+	export TMPDIR=$TEST_TMP/tmp-$sig
+	mkdir "$TMPDIR"
+	"$ROOTSTRAP" -o $sig.log img >/dev/null 2>&1 &
+	pid=$!
+	if wait_for $sig.log "sleeper: sleeping"; then
+		ok "the build reached the sleeping module"
+	else
+		not_ok "the build never reached the sleeping module"
+		show $sig.log
+	fi
+	kill -$sig $pid
+	wait $pid
+	rc=$?
+	want=$((128 + $(kill -l $sig)))
+	if [ "$rc" = "$want" ]; then
+		ok "SIG$sig: exit status $want"
+	else
+		not_ok "SIG$sig: exit status $rc, expected $want"
+	fi
+	check "SIG$sig: no image" test ! -e img
+	check "SIG$sig: the run directory is gone" test -z "$(ls "$TMPDIR")"
+	nothing_left .
+	unset TMPDIR
+done
+
+# A build that runs past its timeout is stopped and says so.
+sed -i 's/^timeout=.*/timeout=5/' rootstrap.conf
+fails_with 1 "rootstrap: UML: linux.uml timed out after 5 s" "$ROOTSTRAP" img
+nothing_left .
+
+finish

@@ -1,0 +1,39 @@
+#!/bin/sh
+# The shipped default configuration builds a bookworm image, as an
+# unprivileged user: no host root is needed. The image is shared with the
+# boot tests.
+. "$TEST_SRCDIR/libtest.sh"
+
+tree=$TEST_TMP/tree
+work=$TEST_TMP/work
+unprivileged_tree "$tree"
+mkdir -p "$work" "$TEST_CACHE/bookworm"
+cp "$TEST_SRCDIR/../conf/rootstrap.conf" "$work/rootstrap.conf"
+printf '[debian]\ncache=%s\n' "$TEST_CACHE/bookworm" >"$work/cache.conf"
+chown -R nobody:nogroup "$work" "$TEST_CACHE/bookworm"
+rm -f "$TEST_IMAGES/bookworm.img"
+
+run_status 0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    env -i PATH=/usr/bin:/bin HOME=/nonexistent TMPDIR=/tmp \
+    ROOTSTRAP_LIBEXECDIR="$tree/libexec" ROOTSTRAP_SYSTEM_CONF= \
+    sh -c "cd '$work' && exec '$tree/bin/rootstrap' -c cache.conf -o build.log bookworm.img"
+show "$work/build.log" 15
+img=$work/bookworm.img
+check "the image belongs to the unprivileged user" \
+    test "$(stat -c %U "$img")" = nobody
+for m in network mkfs mount debian uml umount; do
+	has "rootstrap: module $m: ok" "$work/build.log"
+done
+check_image "$img"
+# freespace=64: shrunk from 1024 MB to what it holds plus about 64 MB.
+free_mb=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '
+	/^Free blocks/ { f = $2 } /^Block size/ { b = $2 }
+	END { print int(f * b / 1048576) }')
+check "about 64 MB stay free (free: $free_mb MB)" \
+    test "$free_mb" -ge 40 -a "$free_mb" -le 140
+check "the file was cut to the filesystem ($(stat -c %s "$img") bytes)" \
+    test "$(stat -c %s "$img")" -lt 600000000
+nothing_left "$work"
+
+mv "$img" "$TEST_IMAGES/bookworm.img"
+finish
