@@ -137,16 +137,17 @@ nothing_left() {
 }
 
 # A config for fast UML runs: no network, no packages.
+# [global] comes last, so a test can append keys to it.
 conf_fast() {
 	cat <<CONF
+[network]
+transport=none
 [global]
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 initialsize=64
 mem=128M
 timeout=120
 modules=$*
-[network]
-transport=none
 CONF
 }
 

@@ -21,7 +21,7 @@ Exit status: 0 all commands succeeded; 1 some command failed; 2 usage error;
 124 the --timeout (for the whole session, default 300 s) ran out.
 """
 
-import argparse, ctypes, errno, os, pty, re, select, signal, subprocess, sys, time, tty
+import argparse, ctypes, errno, fcntl, os, pty, re, select, signal, subprocess, sys, termios, time, tty
 
 SHELL_PROMPT = rb"[#$] ?$"
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
@@ -51,6 +51,14 @@ def children():
             pass
 
 
+def child_setup():
+    """In the child, after setsid(): die with us (even if we get SIGKILL), and
+    make the pty the controlling tty, so UML gets SIGWINCH itself instead of
+    starting a helper process that setsid()s out of its process group."""
+    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Console:
     def __init__(self, argv, timeout, transcript):
         self.timeout, self.transcript = timeout, transcript
@@ -61,10 +69,10 @@ class Console:
         self.eof = False
         self.fd, slave = pty.openpty()
         tty.setraw(slave)
-        try:  # own session and process group; dies with us even on SIGKILL
+        try:
             self.proc = subprocess.Popen(
                 argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                preexec_fn=lambda: prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL)))
+                preexec_fn=child_setup)
         finally:
             os.close(slave)
 
