@@ -69,6 +69,19 @@ now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* The UML console ends lines with CR LF; the transcript wants LF. */
+static void
+transcript(char *buf, ssize_t n)
+{
+	ssize_t	 i, j;
+
+	for (i = j = 0; i < n; i++) {
+		if (buf[i] != '\r')
+			buf[j++] = buf[i];
+	}
+	log_write(buf, j);
+}
+
 static pid_t
 spawn_start(char *const *argv, int out, char **cause)
 {
@@ -157,7 +170,7 @@ spawn_run(char *const *argv, int timeout, char **cause)
 		if (pfd[0].revents & (POLLIN | POLLHUP)) {
 			n = read(fds[0], buf, sizeof buf);
 			if (n > 0)
-				log_write(buf, n);
+				transcript(buf, n);
 			else if (n == 0 || errno != EINTR)
 				open_out = 0;
 		}
