@@ -151,6 +151,10 @@ fix_console(const char *fstype, char **cause)
 		/* UML's console is tty0; tty1-6 do not exist here. */
 		target_unlink_glob("/etc/systemd/system/getty.target.wants/"
 		    "getty@tty[1-9]*.service");
+		/* Without logind it would start gettys on tty2-6 as well. */
+		if (target_symlink("/dev/null",
+		    "/etc/systemd/system/getty-static.service", cause) != 0)
+			return (-1);
 		if (target_symlink("/lib/systemd/system/getty@.service",
 		    "/etc/systemd/system/getty.target.wants/"
 		    "getty@tty0.service", cause) != 0)
@@ -267,7 +271,6 @@ fix_network(const env_t *net, char **cause)
 	const char	*gw = env_get(net, "gateway");
 	const char	*ns = env_get(net, "nameserver");
 	const char	*domain = env_get(net, "domain");
-	const char	*unitdir = "/lib/systemd/system";
 	char		*s;
 	int		 rc = 0, done = 0;
 
@@ -279,7 +282,6 @@ fix_network(const env_t *net, char **cause)
 		    "[Match]\nName=%s\n\n[Network]\nAddress=%s/%d\n%s%s%s",
 		    iface, ip, prefix_len(mask), *gw != '\0' ? "Gateway=" : "",
 		    gw, *gw != '\0' ? "\n" : "");
-		xasprintf(&s, "%s", s);
 		rc = target_write("/etc/systemd/network/10-rootstrap.network",
 		    s, cause);
 		free(s);
@@ -293,7 +295,6 @@ fix_network(const env_t *net, char **cause)
 			    "/lib/systemd/system/systemd-networkd.socket",
 			    "/etc/systemd/system/sockets.target.wants/"
 			    "systemd-networkd.socket", cause);
-		(void)unitdir;
 		done = 1;
 	}
 	if (rc == 0 && target_exists("/sbin/ifup")) {

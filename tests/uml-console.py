@@ -11,21 +11,19 @@ notes its exit status, then powers the guest off.  On every exit path all the
 UML processes are killed with SIGKILL and reaped: nothing is left running.
 
 UML runs as `KERNEL ubd0=IMAGE mem=256M con0=fd:0,fd:1 con=null UMLARG...`.
-Each COMMAND is run by root's shell as `eval 'COMMAND' </dev/null` between
-unique markers (stdin is /dev/null so a command cannot swallow what is typed
-after it).  Stdout gets the commands' output (stdout and stderr, with \\r
-removed) and nothing else.  --transcript FILE gets the raw console output.
+Root's shell runs each COMMAND as `eval 'COMMAND' </dev/null` between unique
+markers (so a command cannot swallow what is typed after it); stdout gets the
+commands' output (their stdout and stderr, \\r removed) and nothing else.
 
 Exit status: 0 all commands succeeded; 1 some command failed; 2 usage error;
-3 UML exited (or login failed) before all the commands had run;
-124 the --timeout (for the whole session, default 300 s) ran out.
+3 UML exited or login failed too early; 124 --timeout (whole session) ran out.
 """
 
-import argparse, ctypes, errno, fcntl, os, pty, re, select, signal, subprocess, sys, termios, time, tty
+import argparse, contextlib, ctypes, errno, fcntl, os, pty, re, select, signal
+import subprocess, sys, termios, time, tty
 
 SHELL_PROMPT = rb"[#$] ?$"
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
-prctl = ctypes.CDLL(None).prctl
+PR_SET_CHILD_SUBREAPER = 36
 # Sent once logged in: no echo, no prompts, no pagers or colours, no kernel
 # messages on the console.  '' splits the marker so the echoed line can't match.
 SETUP = (b"stty -echo 2>/dev/null; dmesg -n 1 2>/dev/null; "
@@ -35,9 +33,7 @@ SETUP = (b"stty -echo 2>/dev/null; dmesg -n 1 2>/dev/null; "
 
 
 class Failure(Exception):
-    def __init__(self, status, message):
-        super().__init__(message)
-        self.status = status
+    """Failure(exit status, message)"""
 
 
 def children():
@@ -51,46 +47,45 @@ def children():
             pass
 
 
-def child_setup():
-    """In the child, after setsid(): die with us (even if we get SIGKILL), and
-    make the pty the controlling tty, so UML gets SIGWINCH itself instead of
-    starting a helper process that setsid()s out of its process group."""
-    prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-
 class Console:
     def __init__(self, argv, timeout, transcript):
         self.timeout, self.transcript = timeout, transcript
         self.deadline = time.monotonic() + timeout
-        self.raw = bytearray()  # everything the console printed
-        self.buf = b""          # the same with \r removed
-        self.pos = 0            # where the next expect() starts looking
-        self.eof = False
+        self.buf = b""  # everything the console printed, with \r removed
+        self.pos, self.eof = 0, False  # where the next expect() starts looking
         self.fd, slave = pty.openpty()
         tty.setraw(slave)
+        # UML gets its own session and process group, and the pty as controlling
+        # tty: else UML starts a SIGWINCH helper that setsid()s out of the group.
         try:
             self.proc = subprocess.Popen(
                 argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                preexec_fn=child_setup)
+                preexec_fn=lambda: (fcntl.ioctl(0, termios.TIOCSCTTY, 0),
+                                    signal.pthread_sigmask(signal.SIG_SETMASK, ())))
         finally:
             os.close(slave)
+        # A guardian SIGKILLs the group if we die without kill() (e.g. SIGKILL).
+        r, w = os.pipe()
+        if os.fork() == 0:
+            try:
+                os.setsid()
+                os.close(w)
+                if not os.read(r, 1):  # EOF: we are gone; kill() kills it first
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.close(r)
 
     def exit_status(self):
         """How UML exited, or None.  Never reaps it, so its pid (which is also
         its process group id) cannot be reused before kill()."""
         info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        if info is None:
-            return None
-        return "%s %d" % ("status" if info.si_code == os.CLD_EXITED else "signal",
-                          info.si_status)
+        return info and "%s %d" % (
+            "status" if info.si_code == os.CLD_EXITED else "signal", info.si_status)
 
     def read(self, timeout):
         """Read what the console printed within timeout; False if nothing."""
-        if self.eof:
-            time.sleep(timeout)
-            return False
-        if not select.select([self.fd], [], [], timeout)[0]:
+        if self.eof or not select.select([self.fd], [], [], timeout)[0]:
             return False
         try:
             data = os.read(self.fd, 65536)
@@ -99,11 +94,9 @@ class Console:
                 raise
             data = b""
         self.eof = not data
-        self.raw += data
         self.buf += data.replace(b"\r", b"")
         if self.transcript:
             self.transcript.write(data)
-            self.transcript.flush()
         return bool(data)
 
     def send(self, data):
@@ -159,19 +152,17 @@ class Console:
         """Ask the guest to power off; give it up to 20 s (within the timeout)."""
         self.send(b"poweroff\n")
         until = min(time.monotonic() + 20, self.deadline)
-        while self.exit_status() is None and time.monotonic() < until:
+        while not self.eof and self.exit_status() is None and time.monotonic() < until:
             self.read(0.2)
         while self.read(0.1):
             pass
 
     def kill(self):
-        """SIGKILL the UML process group, then any other process left over
-        (UML's SIGWINCH helper setsid()s out of the group): main() made us a
-        child subreaper, so orphans become our children and we reap them."""
-        try:
+        """SIGKILL the UML process group, then all our children (the guardian,
+        and, as main() made us a child subreaper, any orphaned UML helper that
+        left the group); reap them all."""
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         while True:
             for pid in children():
                 os.kill(pid, signal.SIGKILL)
@@ -184,10 +175,9 @@ class Console:
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="uml-console.py", usage="%(prog)s [--kernel linux.uml] "
-        "[--timeout SECONDS] [--password PW] [--transcript FILE] [--login-prompt REGEX] "
-        "IMAGE [UMLARG...] -- COMMAND [COMMAND...]", description="Boot a UML image, "
-        "log in on its console as root and run the commands.")
+    p = argparse.ArgumentParser(prog="uml-console.py", description=__doc__.split("\n")[0],
+        usage="%(prog)s [--kernel linux.uml] [--timeout SECONDS] [--password PW] [--transcript "
+        "FILE] [--login-prompt REGEX] IMAGE [UMLARG...] -- COMMAND [COMMAND...]")
     p.add_argument("--kernel", default="linux.uml", help="default: linux.uml from PATH")
     p.add_argument("--timeout", type=float, default=300, help="whole session (default 300 s)")
     p.add_argument("--password", default="", help="root password (default empty)")
@@ -215,16 +205,18 @@ def on_signal(signum, frame):
 
 def main():
     args = parse_args(sys.argv[1:])
-    prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphaned UML helpers become our children
+    ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans become our children
     handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     for s in handled:
         signal.signal(s, on_signal)
     con, status = None, 0
     try:
-        transcript = open(args.transcript, "wb") if args.transcript else None
+        transcript = open(args.transcript, "wb", buffering=0) if args.transcript else None
         argv = [args.kernel, "ubd0=" + args.image, "mem=256M",
                 "con0=fd:0,fd:1", "con=null"] + args.umlargs
+        signal.pthread_sigmask(signal.SIG_BLOCK, handled)  # no Failure before con is set
         con = Console(argv, args.timeout, transcript)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, handled)
         con.login(args.login_prompt, args.password)
         for n, command in enumerate(args.commands, 1):
             output, code = con.run(n, command)
@@ -236,8 +228,8 @@ def main():
                       % (n, code, command), file=sys.stderr, flush=True)
         con.shutdown()
     except Failure as f:
-        status = f.status
-        print("uml-console: %s" % f, file=sys.stderr)
+        status = f.args[0]
+        print("uml-console: %s" % f.args[1], file=sys.stderr)
     except OSError as e:  # e.g. no such kernel or transcript directory
         status = 2 if con is None else 3
         print("uml-console: %s" % e, file=sys.stderr)
@@ -246,8 +238,8 @@ def main():
             signal.signal(s, signal.SIG_IGN)
         if con:
             con.kill()
-    if status and con and con.raw:
-        lines = con.raw.decode(errors="replace").replace("\r", "").splitlines()[-60:]
+    if status and con and con.buf:
+        lines = con.buf.decode(errors="replace").splitlines()[-60:]
         sys.stderr.write("uml-console: last %d lines of the console:\n" % len(lines))
         sys.stderr.write("".join("  | %s\n" % line for line in lines))
     return status
