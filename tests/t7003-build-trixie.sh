@@ -13,7 +13,7 @@ for m in network mkfs mount debian uml umount; do
 done
 check_image trixie.img
 boot trixie.img \
-    'tty' \
+    'readlink /proc/$PPID/fd/0' \
     'findmnt -no SOURCE /' \
     'cat /etc/debian_version' \
     'hostname -I' \
