@@ -179,6 +179,8 @@ uml_argv(struct build *b, struct strv *argv, const char *extra)
 	if (!log_verbose)
 		strv_add(argv, "quiet");
 	strv_addf(argv, "rsrun=%s", b->rundir != NULL ? b->rundir : "RUNDIR");
+	/* UML's pid file and mconsole socket: not in ~/.uml, gone with us. */
+	strv_addf(argv, "uml_dir=%s", b->rundir != NULL ? b->rundir : "RUNDIR");
 	for (i = 0; i < b->plan.nsteps; i++) {
 		if (b->plan.steps[i].stock != NULL &&
 		    b->plan.steps[i].stock->umlargs != NULL)

@@ -17,7 +17,7 @@ conf_fast mkfs mount umount >rootstrap.conf
 printf '[global]\numlargs=from=conf\n' >extra.conf
 run_status 0 "$ROOTSTRAP" -n -s 300 -c extra.conf -u "from=cli other=x" img
 has "initialsize=300"
-has " rsrun=RUNDIR from=conf from=cli other=x"
+has " rsrun=RUNDIR uml_dir=RUNDIR from=conf from=cli other=x"
 has "module mkfs: (stock)"
 has "ROOTSTRAP_DEVICE=/dev/ubda"
 

@@ -25,6 +25,8 @@ for m in network mkfs mount debian uml umount; do
 	has "rootstrap: module $m: ok" "$work/build.log"
 done
 check_image "$img"
+image_cat "$img" /etc/shadow >shadow
+has "root::" shadow
 # freespace=64: shrunk from 1024 MB to what it holds plus about 64 MB.
 free_mb=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '
 	/^Free blocks/ { f = $2 } /^Block size/ { b = $2 }

@@ -1,27 +1,48 @@
 #!/bin/sh
 # dist=trixie builds and boots too (built as root here; t7001 covers the
-# unprivileged case).
+# unprivileged case), with the [debian] purge and install steps and a root
+# password that the console login must use.
 . "$TEST_SRCDIR/libtest.sh"
 
 mkdir -p "$TEST_CACHE/trixie"
 cp "$TEST_SRCDIR/../conf/rootstrap.conf" rootstrap.conf
-printf '[debian]\ndist=trixie\ncache=%s\n' "$TEST_CACHE/trixie" >trixie.conf
+cat >trixie.conf <<CONF
+[debian]
+dist=trixie
+cache=$TEST_CACHE/trixie
+include=systemd-sysv udev ed
+purge=ed
+install=less
+[uml]
+root_password=s3cret
+CONF
+rm -f "$TEST_IMAGES/trixie.img"
 run_status 0 "$ROOTSTRAP" -c trixie.conf -o build.log trixie.img
 show build.log 15
 for m in network mkfs mount debian uml umount; do
 	has "rootstrap: module $m: ok" build.log
 done
+has "rootstrap-builder: chroot /run/target dpkg --purge ed" build.log
+has "rootstrap-builder: chroot /run/target apt-get install -y less" build.log
+image_cat trixie.img /etc/shadow >shadow
+check "root has a hashed password" grep -q '^root:\$y\$' shadow
 check_image trixie.img
-boot trixie.img \
+mv trixie.img "$TEST_IMAGES/trixie.img"
+
+BOOT_PASSWORD=s3cret boot "$TEST_IMAGES/trixie.img" \
     'readlink /proc/$PPID/fd/0' \
     'findmnt -no SOURCE /' \
     'cat /etc/debian_version' \
     'hostname -I' \
+    "dpkg-query -W -f='\${Package} \${Status}\n' less" \
+    "dpkg-query -W -f='\${Status}\n' ed 2>&1 || echo ed-gone" \
     'systemctl --failed --no-legend --plain | sed "s/^/failed: /"'
-has "/dev/tty0"
-has "/dev/ubda"
+has_line "/dev/tty0"
+has_line "/dev/ubda"
 has "13"
 has "10.0.2.15"
+has_line "less install ok installed"
+has "ed-gone"
 hasnt "failed: "
 nothing_left .
 
