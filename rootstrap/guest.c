@@ -99,6 +99,22 @@ guest_mkdirs(const char *path, mode_t mode, char **cause)
 	return (0);
 }
 
+/* Make the directory path is in. */
+static int
+mkparent(const char *path, char **cause)
+{
+	char	*dir, *slash;
+	int	 rc = 0;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		rc = guest_mkdirs(dir, 0755, cause);
+	}
+	free(dir);
+	return (rc);
+}
+
 /*
  * Replace path with content, atomically, making parent directories. An
  * existing file keeps its owner and mode (/etc/shadow stays root:shadow).
@@ -107,20 +123,13 @@ int
 guest_write(const char *path, const char *content, mode_t mode, char **cause)
 {
 	struct stat	 st;
-	char		*tmp, *dir, *slash;
+	char		*tmp;
 	size_t		 len = strlen(content);
 	ssize_t		 n;
 	int		 fd, rc = -1, existed;
 
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (guest_mkdirs(dir, 0755, cause) != 0) {
-			free(dir);
-			return (-1);
-		}
-	}
-	free(dir);
+	if (mkparent(path, cause) != 0)
+		return (-1);
 	existed = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 	if (existed)
 		mode = st.st_mode & 07777;
@@ -152,17 +161,8 @@ out:
 int
 guest_symlink(const char *target, const char *linkpath, char **cause)
 {
-	char	*dir, *slash;
-
-	dir = xstrdup(linkpath);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (guest_mkdirs(dir, 0755, cause) != 0) {
-			free(dir);
-			return (-1);
-		}
-	}
-	free(dir);
+	if (mkparent(linkpath, cause) != 0)
+		return (-1);
 	if (unlink(linkpath) == -1 && errno != ENOENT) {
 		xasprintf(cause, "%s: %s while replacing", linkpath,
 		    strerror(errno));

@@ -105,46 +105,91 @@ run_tool(const char *what, char *const *argv, int okmax, char **cause)
 	return (0);
 }
 
+/* resize2fs to a size in filesystem blocks; force skips its minimum. */
+static int
+resize_to(const char *path, blk64_t blocks, unsigned int bs, int force,
+    char **cause)
+{
+	char	 size[32];
+	char	*argv[] = { RESIZE2FS, (char *)path, size, NULL, NULL };
+
+	snprintf(size, sizeof size, "%llus",
+	    (unsigned long long)blocks * (bs / 512));
+	if (force) {
+		argv[1] = "-f";
+		argv[2] = (char *)path;
+		argv[3] = size;
+	}
+	return (run_tool("resizing", argv, 0, cause));
+}
+
+/*
+ * resize2fs's estimate of the smallest size is generous: with freespace 64
+ * a minbase image keeps twice that. Below it, resize2fs -f is tried on a
+ * copy, and the copy is kept only if e2fsck then finds it clean.
+ */
+static int
+shrink_forced(const char *path, blk64_t want, unsigned int bs)
+{
+	char	*copy, *cause = NULL;
+	char	*cp[] = { "cp", "--sparse=always", (char *)path, NULL, NULL };
+	char	*check[] = { E2FSCK, "-f", "-n", NULL, NULL };
+	int	 rc = -1;
+
+	xasprintf(&copy, "%s.shrink", path);
+	cp[3] = check[3] = copy;
+	if (run_tool("copying", cp, 0, &cause) == 0 &&
+	    resize_to(copy, want, bs, 1, &cause) == 0 &&
+	    run_tool("checking the shrunk copy", check, 0, &cause) == 0 &&
+	    rename(copy, path) == 0)
+		rc = 0;
+	if (rc != 0) {
+		log_info("forced shrink not used: %s",
+		    cause != NULL ? cause : strerror(errno));
+		unlink(copy);
+	}
+	free(cause);
+	free(copy);
+	return (rc);
+}
+
 /*
  * Shrink the filesystem so that about freemb MB stay free, then cut the
- * file to match. resize2fs refuses sizes below its own estimate of the
- * minimum; then it is shrunk to that minimum and grown by freemb instead.
+ * file to match. Where resize2fs refuses the size (see shrink_forced) and
+ * forcing it fails, -M is repeated while it still gains (one pass stops
+ * well above its own minimum) and the filesystem grown back to freemb.
  */
 int
 image_shrink(const char *path, uint64_t freemb, char **cause)
 {
-	blk64_t		 total, used, want;
+	blk64_t		 total, used, want, before;
 	unsigned int	 bs;
-	char		 size[32];
 	char		*fsck[] = { E2FSCK, "-f", "-y", (char *)path, NULL };
-	char		*resize[] = { RESIZE2FS, (char *)path, size, NULL };
 	char		*minimum[] = { RESIZE2FS, "-M", (char *)path, NULL };
 	char		*ignored = NULL;
-	int		 fd;
+	int		 pass, fd;
 
 	if (run_tool("checking before the shrink", fsck, 1, cause) != 0)
 		return (-1);
 	if (image_usage(path, &total, &used, &bs, cause) != 0)
 		return (-1);
 	want = used + freemb * 1024 * 1024 / bs;
-	if (want < total) {
-		snprintf(size, sizeof size, "%llus",
-		    (unsigned long long)(want * (bs / 512)));
-		if (run_tool("shrinking", resize, 0, &ignored) != 0) {
-			free(ignored);
-			log_info("shrinking to the minimum, then growing by "
-			    "%llu MB", (unsigned long long)freemb);
+	if (want < total && resize_to(path, want, bs, 0, &ignored) != 0 &&
+	    shrink_forced(path, want, bs) != 0) {
+		for (pass = 0; pass < 6; pass++) {
+			before = total;
 			if (run_tool("shrinking to the minimum", minimum, 0,
 			    cause) != 0 ||
 			    image_usage(path, &total, &used, &bs, cause) != 0)
 				return (-1);
-			snprintf(size, sizeof size, "%llus",
-			    (unsigned long long)((total + freemb * 1024 *
-			    1024 / bs) * (bs / 512)));
-			if (run_tool("growing", resize, 0, cause) != 0)
-				return (-1);
+			if (total + before / 100 >= before)
+				break;
 		}
+		want = used + freemb * 1024 * 1024 / bs;
+		if (want > total && resize_to(path, want, bs, 0, cause) != 0)
+			return (-1);
 	}
+	free(ignored);
 	if (image_usage(path, &total, &used, &bs, cause) != 0)
 		return (-1);
 	if ((fd = open(path, O_WRONLY)) == -1 ||

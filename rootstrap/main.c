@@ -74,7 +74,13 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 static void
 build_cleanup(struct build *b)
 {
+	char	*copy;
+
 	if (b->tmpimage != NULL) {
+		/* The shrink's working copy too (image_shrink). */
+		xasprintf(&copy, "%s.shrink", b->tmpimage);
+		unlink(copy);
+		free(copy);
 		unlink(b->tmpimage);
 		free(b->tmpimage);
 		b->tmpimage = NULL;

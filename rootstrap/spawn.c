@@ -113,6 +113,50 @@ spawn_start(char *const *argv, int out, char **cause)
 }
 
 /*
+ * A watchdog for the case no handler sees: rootstrap itself killed with
+ * SIGKILL. PR_SET_PDEATHSIG reaches only UML's first process, and the host
+ * processes that carry the guest would run on. The watchdog waits on a
+ * pipe; a byte means all is well, end-of-file means rootstrap died, and the
+ * whole group goes.
+ */
+static pid_t
+guardian_start(pid_t pgid, int *wfd)
+{
+	char	 c;
+	pid_t	 pid;
+	int	 fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return (-1);
+	if ((pid = fork()) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return (-1);
+	}
+	if (pid == 0) {
+		close(fds[1]);
+		if (dup2(fds[0], 3) == 3)
+			close_range(4, ~0U, 0);
+		if (read(3, &c, 1) != 1)
+			kill(-pgid, SIGKILL);
+		_exit(0);
+	}
+	close(fds[0]);
+	*wfd = fds[1];
+	return (pid);
+}
+
+static void
+guardian_stop(pid_t pid, int wfd)
+{
+	if (pid == -1)
+		return;
+	(void)!write(wfd, "", 1);
+	close(wfd);
+	waitpid(pid, NULL, 0);
+}
+
+/*
  * Run argv to completion with its output in the transcript. Returns its
  * exit status (128+N if killed by signal N), or -1 with *cause set if it
  * could not start, ran past timeout seconds (0: no limit), or rootstrap was
@@ -125,9 +169,9 @@ spawn_run(char *const *argv, int timeout, char **cause)
 	char		 buf[8192];
 	long long	 deadline = 0, left;
 	ssize_t		 n;
-	pid_t		 pid;
+	pid_t		 pid, guard;
 	int		 fds[2], status = 0, exited = 0, timedout = 0;
-	int		 rc = -1, open_out = 1;
+	int		 rc = -1, open_out = 1, gfd = -1;
 
 	if (spawn_interrupted()) {
 		xasprintf(cause, "interrupted by signal %d", spawn_signal);
@@ -144,6 +188,7 @@ spawn_run(char *const *argv, int timeout, char **cause)
 		close(fds[0]);
 		return (-1);
 	}
+	guard = guardian_start(pid, &gfd);
 	if (timeout > 0)
 		deadline = now_ms() + (long long)timeout * 1000;
 
@@ -184,6 +229,7 @@ spawn_run(char *const *argv, int timeout, char **cause)
 			kill(-pid, SIGKILL);
 		}
 	}
+	guardian_stop(guard, gfd);
 	close(fds[0]);
 	if (!exited)
 		waitpid(pid, &status, 0);

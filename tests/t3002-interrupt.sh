@@ -50,6 +50,29 @@ for pair in INT:130 TERM:143; do
 	unset TMPDIR
 done
 
+# SIGKILL leaves rootstrap no chance to clean up; its watchdog still ends
+# UML. (The temporary image stays: nothing can remove it then.)
+export TMPDIR=$TEST_TMP/tmp-KILL
+mkdir "$TMPDIR"
+"$ROOTSTRAP" -o KILL.log img >/dev/null 2>&1 &
+pid=$!
+wait_for KILL.log "sleeper: sleeping" || show KILL.log
+kill -KILL $pid
+wait $pid
+i=0
+while pgrep -f "$TMPDIR" >/dev/null && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if pgrep -f "$TMPDIR" >/dev/null; then
+	not_ok "SIGKILL: UML processes outlived rootstrap"
+	pgrep -af "$TMPDIR" | sed 's/^/#   /'
+else
+	ok "SIGKILL: no UML process outlived rootstrap"
+fi
+rm -f .img.rootstrap-*
+unset TMPDIR
+
 # A build that runs past its timeout is stopped and says so.
 sed -i 's/^timeout=.*/timeout=5/' rootstrap.conf
 fails_with 1 "rootstrap: UML: linux.uml timed out after 5 s" "$ROOTSTRAP" img

@@ -6,7 +6,7 @@
 img=$TEST_IMAGES/bookworm.img
 [ -f "$img" ] || { echo "# $img missing: t7001 failed"; }
 boot "$img" \
-    'readlink /proc/$PPID/fd/0' \
+    'readlink /proc/$$/fd/2' \
     'cat /etc/hostname' \
     'findmnt -no SOURCE /' \
     "dpkg-query -W -f='\${Package} \${Status}\n' systemd-sysv" \

@@ -30,7 +30,7 @@ check_image trixie.img
 mv trixie.img "$TEST_IMAGES/trixie.img"
 
 BOOT_PASSWORD=s3cret boot "$TEST_IMAGES/trixie.img" \
-    'readlink /proc/$PPID/fd/0' \
+    'readlink /proc/$$/fd/2' \
     'findmnt -no SOURCE /' \
     'cat /etc/debian_version' \
     'hostname -I' \
