@@ -26,6 +26,15 @@
  * shrinks the image and renames it into place.
  */
 
+/* What the command line asked for. */
+struct opts {
+	const char	*config;
+	const char	*logfile;
+	const char	*size;
+	const char	*umlextra;
+	int		 dry_run;
+};
+
 struct build {
 	const char	*image;		/* the final path */
 	char		*tmpimage;
@@ -33,7 +42,6 @@ struct build {
 	char		*builder;
 	char		*stockdir;
 	char		 workdir[PATH_MAX];
-	int		 dry_run;
 	struct conf	 conf;
 	struct plan	 plan;
 };
@@ -137,7 +145,7 @@ check_image_path(struct build *b)
 
 /* ROOTSTRAP_LIBEXECDIR lets a build tree run without installing. */
 static void
-find_libexec(struct build *b)
+find_libexec(struct build *b, int dry_run)
 {
 	const char	*dir = getenv("ROOTSTRAP_LIBEXECDIR");
 
@@ -145,7 +153,7 @@ find_libexec(struct build *b)
 		dir = PKGLIBEXECDIR;
 	xasprintf(&b->builder, "%s/builder", dir);
 	xasprintf(&b->stockdir, "%s/modules", dir);
-	if (!b->dry_run && access(b->builder, X_OK) != 0)
+	if (!dry_run && access(b->builder, X_OK) != 0)
 		errx(EXIT_USAGE, "%s: %s (the builder; is rootstrap installed?)",
 		    b->builder, strerror(errno));
 }
@@ -289,8 +297,8 @@ read_status(struct build *b, int uml_status)
 	return (0);
 }
 
-int
-main(int argc, char **argv)
+static void
+parse_args(struct opts *o, int argc, char **argv, const char **image)
 {
 	static const struct option longopts[] = {
 		{ "config",	required_argument,	NULL, 'c' },
@@ -303,38 +311,32 @@ main(int argc, char **argv)
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct build	 b;
-	struct plan_ctx	 ctx;
-	struct strv	 uml = { 0 };
-	const char	*config = NULL, *logfile = NULL, *size = NULL;
-	const char	*umlextra = NULL;
-	char		*cause, *line;
 	uint64_t	 mb;
-	int		 ch, rc;
+	int		 ch;
 
-	memset(&b, 0, sizeof b);
 	while ((ch = getopt_long(argc, argv, "c:hno:s:u:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			config = optarg;
+			o->config = optarg;
 			break;
 		case 'h':
 			usage(0);
 		case 'n':
-			b.dry_run = 1;
+			o->dry_run = 1;
 			break;
 		case 'o':
-			logfile = optarg;
+			o->logfile = optarg;
 			break;
 		case 's':
-			size = optarg;
-			if (parse_mb(size, &mb) != 0 || mb == 0)
+			o->size = optarg;
+			if (parse_mb(o->size, &mb) != 0 || mb == 0)
 				errx(EXIT_USAGE, "-s: invalid size '%s' (a "
-				    "whole number of MB, greater than 0)", size);
+				    "whole number of MB, greater than 0)",
+				    o->size);
 			break;
 		case 'u':
-			umlextra = optarg;
+			o->umlextra = optarg;
 			break;
 		case 'v':
 			log_verbose++;
@@ -353,84 +355,113 @@ main(int argc, char **argv)
 		    "only one image file, please");
 		usage(EXIT_USAGE);
 	}
-	b.image = argv[0];
+	*image = argv[0];
+}
+
+/* Every error of every file, then of every module, before anything. */
+static void
+build_check(struct build *b, const struct opts *o)
+{
+	struct plan_ctx	 ctx;
+	size_t		 i;
+
+	conf_init(&b->conf);
+	load_config(b, o->config);
+	if (o->size != NULL)
+		conf_set(&b->conf, "global", "initialsize", o->size, "-s", 0);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.image = b->image;
+	ctx.rundir = "RUNDIR";
+	ctx.workdir = b->workdir;
+	ctx.stockdir = b->stockdir;
+	ctx.sitedir = SYSCONFDIR "/rootstrap/modules";
+	plan_make(&b->plan, &b->conf, &ctx);
+	for (i = 0; i < b->conf.errors.n; i++)
+		fprintf(stderr, "%s\n", b->conf.errors.v[i]);
+	if (b->conf.errors.n != 0)
+		errx(EXIT_USAGE, "%zu error%s in the configuration; nothing "
+		    "was built", b->conf.errors.n,
+		    b->conf.errors.n == 1 ? "" : "s");
+	if (strpbrk(b->builder, " \t\n") != NULL)
+		errx(EXIT_USAGE, "%s: the builder's path cannot contain spaces",
+		    b->builder);
+}
+
+/* allocate, the modules in one UML boot, shrink, rename into place. */
+static void
+build_run(struct build *b, const struct opts *o)
+{
+	struct strv	 uml = { 0 };
+	char		*cause, *line;
+	uint64_t	 mb;
+	int		 rc;
+
+	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
+	if (image_allocate(b->image, mb, &b->tmpimage, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "allocate: %s", cause);
+	make_rundir(b);
+
+	uml_argv(b, &uml, o->umlextra);
+	line = strv_join(&uml, " ");
+	log_info("booting UML: %s", line);
+	free(line);
+	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
+	rc = spawn_run(uml.v, (int)mb, &cause);
+	strv_free(&uml);
+	if (rc < 0)
+		build_fail(b, EXIT_BUILD, "UML: %s", cause);
+	if (read_status(b, rc) != 0)
+		build_fail(b, EXIT_BUILD, NULL);
+
+	parse_mb(env_get(&b->plan.global, "freespace"), &mb);
+	if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "shrink: %s", cause);
+
+	if (spawn_interrupted())
+		build_fail(b, EXIT_BUILD, "interrupted by %s",
+		    strsignal(spawn_signal));
+	if (rename(b->tmpimage, b->image) == -1)
+		build_fail(b, EXIT_BUILD, "%s: %s while renaming %s into "
+		    "place", b->image, strerror(errno), b->tmpimage);
+	free(b->tmpimage);
+	b->tmpimage = NULL;
+	build_cleanup(b);
+	log_info("built %s", b->image);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct build	 b;
+	struct opts	 o;
+	struct strv	 uml = { 0 };
+	char		*line;
+
+	memset(&b, 0, sizeof b);
+	memset(&o, 0, sizeof o);
+	parse_args(&o, argc, argv, &b.image);
 	if (getcwd(b.workdir, sizeof b.workdir) == NULL)
 		err(EXIT_USAGE, "getcwd");
-	find_libexec(&b);
+	find_libexec(&b, o.dry_run);
+	build_check(&b, &o);
 
-	/* Every error of every file, then of every module, before anything. */
-	conf_init(&b.conf);
-	load_config(&b, config);
-	if (size != NULL)
-		conf_set(&b.conf, "global", "initialsize", size, "-s", 0);
-	memset(&ctx, 0, sizeof ctx);
-	ctx.image = b.image;
-	ctx.rundir = "RUNDIR";
-	ctx.workdir = b.workdir;
-	ctx.stockdir = b.stockdir;
-	ctx.sitedir = SYSCONFDIR "/rootstrap/modules";
-	plan_make(&b.plan, &b.conf, &ctx);
-	for (size_t i = 0; i < b.conf.errors.n; i++)
-		fprintf(stderr, "%s\n", b.conf.errors.v[i]);
-	if (b.conf.errors.n != 0)
-		errx(EXIT_USAGE, "%zu error%s in the configuration; nothing "
-		    "was built", b.conf.errors.n,
-		    b.conf.errors.n == 1 ? "" : "s");
-	if (strpbrk(b.builder, " \t\n") != NULL)
-		errx(EXIT_USAGE, "%s: the builder's path cannot contain spaces",
-		    b.builder);
-
-	if (b.dry_run) {
-		uml_argv(&b, &uml, umlextra);
+	if (o.dry_run) {
+		uml_argv(&b, &uml, o.umlextra);
 		line = strv_join(&uml, " ");
 		printf("uml: %s\n", line);
 		free(line);
 		fflush(stdout);
 		plan_print(&b.plan, STDOUT_FILENO);
-		exit(0);
+		return (0);
 	}
 	check_image_path(&b);
-	if (logfile != NULL) {
-		if ((log_fd = open(logfile, O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC,
-		    0644)) == -1)
-			err(EXIT_USAGE, "%s", logfile);
+	if (o.logfile != NULL) {
+		if ((log_fd = open(o.logfile,
+		    O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC, 0644)) == -1)
+			err(EXIT_USAGE, "%s", o.logfile);
 	}
 	spawn_init();
-
-	/* allocate */
-	parse_mb(env_get(&b.plan.global, "initialsize"), &mb);
-	if (image_allocate(b.image, mb, &b.tmpimage, &cause) != 0)
-		build_fail(&b, EXIT_BUILD, "allocate: %s", cause);
-	make_rundir(&b);
-
-	/* the guest modules, in one UML boot */
-	uml_argv(&b, &uml, umlextra);
-	line = strv_join(&uml, " ");
-	log_info("booting UML: %s", line);
-	free(line);
-	parse_mb(env_get(&b.plan.global, "timeout"), &mb);
-	rc = spawn_run(uml.v, (int)mb, &cause);
-	strv_free(&uml);
-	if (rc < 0)
-		build_fail(&b, EXIT_BUILD, "UML: %s", cause);
-	if (read_status(&b, rc) != 0)
-		build_fail(&b, EXIT_BUILD, NULL);
-
-	/* shrink */
-	parse_mb(env_get(&b.plan.global, "freespace"), &mb);
-	if (mb > 0 && image_shrink(b.tmpimage, mb, &cause) != 0)
-		build_fail(&b, EXIT_BUILD, "shrink: %s", cause);
-
-	if (spawn_interrupted())
-		build_fail(&b, EXIT_BUILD, "interrupted by %s",
-		    strsignal(spawn_signal));
-	if (rename(b.tmpimage, b.image) == -1)
-		build_fail(&b, EXIT_BUILD, "%s: %s while renaming %s into "
-		    "place", b.image, strerror(errno), b.tmpimage);
-	free(b.tmpimage);
-	b.tmpimage = NULL;
-	build_cleanup(&b);
-	log_info("built %s", b.image);
+	build_run(&b, &o);
 	plan_free(&b.plan);
 	conf_free(&b.conf);
 	return (0);
