@@ -94,7 +94,7 @@ run_tool(const char *what, char *const *argv, int okmax, char **cause)
 {
 	int	 rc;
 
-	rc = spawn_run(argv, 0, cause);
+	rc = spawn_run(argv, 0, 0, cause);
 	if (rc < 0)
 		return (-1);
 	if (rc > okmax) {

@@ -406,7 +406,7 @@ build_run(struct build *b, const struct opts *o)
 	log_info("booting UML: %s", line);
 	free(line);
 	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
-	rc = spawn_run(uml.v, (int)mb, &cause);
+	rc = spawn_run(uml.v, (int)mb, 0, &cause);
 	strv_free(&uml);
 	if (rc < 0)
 		build_fail(b, EXIT_BUILD, "UML: %s", cause);
@@ -439,6 +439,10 @@ main(int argc, char **argv)
 
 	memset(&b, 0, sizeof b);
 	memset(&o, 0, sizeof o);
+	if (argc > 1 && strcmp(argv[1], "run") == 0) {
+		find_libexec(&b, 1);
+		return (run_main(argc - 1, argv + 1, b.builder));
+	}
 	parse_args(&o, argc, argv, &b.image);
 	if (getcwd(b.workdir, sizeof b.workdir) == NULL)
 		err(EXIT_USAGE, "getcwd");

@@ -124,6 +124,19 @@ char		*strv_join(const struct strv *, const char *);
 const char	*env_get(const env_t *, const char *);
 void		 env_set(env_t *, const char *, const char *);
 int		 str_yes(const char *);
+char		*str_escape(const char *);
+char		*str_unescape(const char *);
+
+/* What `rootstrap run` asks the builder to do (runspec.c). */
+struct runspec {
+	struct strv	 argv;
+	struct strv	 shares;	/* "rw|ro HOST GUEST" */
+	char		*net;		/* none or slirp */
+	char		*workdir;	/* inside the guest */
+};
+int		 runspec_write(const struct runspec *, const char *, char **);
+int		 runspec_read(struct runspec *, const char *, char **);
+void		 runspec_free(struct runspec *);
 
 /* log.c */
 extern int	 log_verbose;
@@ -139,10 +152,15 @@ void		 log_write(const char *, size_t);
 extern int	 spawn_signal;
 void		 spawn_init(void);
 int		 spawn_interrupted(void);
-int		 spawn_run(char *const *, int, char **);
+#define SPAWN_PASSTHROUGH	0x1	/* output not into the transcript */
+#define SPAWN_FD3		0x2	/* our stderr as fd 3, its own to null */
+int		 spawn_run(char *const *, int, int, char **);
 
 /* log.c (fatal) */
 __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
+
+/* run.c */
+int		 run_main(int, char **, const char *);
 
 /* image.c */
 int		 image_allocate(const char *, uint64_t, char **, char **);

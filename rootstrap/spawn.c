@@ -83,8 +83,13 @@ transcript(char *buf, ssize_t n)
 }
 
 static pid_t
-spawn_start(char *const *argv, int out, char **cause)
+spawn_start(char *const *argv, int out, int flags, char **cause)
 {
+	/*
+	 * out == -1: the child writes to our own stdout. With SPAWN_FD3 our
+	 * stderr is its fd 3 and its own stderr is /dev/null: UML's console
+	 * for the guest's stderr stays clean of what UML and slirp print.
+	 */
 	pid_t	 pid;
 	int	 null;
 
@@ -101,8 +106,16 @@ spawn_start(char *const *argv, int out, char **cause)
 			dup2(null, STDIN_FILENO);
 			close(null);
 		}
-		dup2(out, STDOUT_FILENO);
-		dup2(out, STDERR_FILENO);
+		if (out != -1) {
+			dup2(out, STDOUT_FILENO);
+			dup2(out, STDERR_FILENO);
+		} else if (flags & SPAWN_FD3) {
+			dup2(STDERR_FILENO, 3);
+			if ((null = open("/dev/null", O_WRONLY)) != -1) {
+				dup2(null, STDERR_FILENO);
+				close(null);
+			}
+		}
 		execvp(argv[0], argv);
 		dprintf(STDERR_FILENO, "rootstrap: %s: %s\n", argv[0],
 		    strerror(errno));
@@ -157,13 +170,14 @@ guardian_stop(pid_t pid, int wfd)
 }
 
 /*
- * Run argv to completion with its output in the transcript. Returns its
- * exit status (128+N if killed by signal N), or -1 with *cause set if it
- * could not start, ran past timeout seconds (0: no limit), or rootstrap was
+ * Run argv to completion with its output in the transcript (or, with
+ * SPAWN_PASSTHROUGH, on our own stdout and stderr). Returns its exit status
+ * (128+N if killed by signal N), or -1 with *cause set if it could not
+ * start, ran past timeout seconds (0: no limit), or rootstrap was
  * interrupted; in every case no process of its group is left.
  */
 int
-spawn_run(char *const *argv, int timeout, char **cause)
+spawn_run(char *const *argv, int timeout, int flags, char **cause)
 {
 	struct pollfd	 pfd[2];
 	char		 buf[8192];
@@ -177,15 +191,20 @@ spawn_run(char *const *argv, int timeout, char **cause)
 		xasprintf(cause, "interrupted by signal %d", spawn_signal);
 		return (-1);
 	}
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if (flags & SPAWN_PASSTHROUGH) {
+		fds[0] = fds[1] = -1;
+		open_out = 0;
+	} else if (pipe2(fds, O_CLOEXEC) == -1) {
 		xasprintf(cause, "pipe: %s", strerror(errno));
 		return (-1);
 	}
 	log_debug("spawn: %s", argv[0]);
-	pid = spawn_start(argv, fds[1], cause);
-	close(fds[1]);
+	pid = spawn_start(argv, fds[1], flags, cause);
+	if (fds[1] != -1)
+		close(fds[1]);
 	if (pid == -1) {
-		close(fds[0]);
+		if (fds[0] != -1)
+			close(fds[0]);
 		return (-1);
 	}
 	guard = guardian_start(pid, &gfd);
@@ -206,7 +225,7 @@ spawn_run(char *const *argv, int timeout, char **cause)
 		} else if (exited)
 			left = 2000;	/* output of stragglers, briefly */
 		n = poll(pfd, 2, (int)left);
-		if (n == 0 && exited)
+		if (exited && (n == 0 || !open_out))
 			break;
 		if (n == 0 && !timedout && !exited) {
 			timedout = 1;
@@ -230,7 +249,8 @@ spawn_run(char *const *argv, int timeout, char **cause)
 		}
 	}
 	guardian_stop(guard, gfd);
-	close(fds[0]);
+	if (fds[0] != -1)
+		close(fds[0]);
 	if (!exited)
 		waitpid(pid, &status, 0);
 	if (timedout)

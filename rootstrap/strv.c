@@ -131,3 +131,36 @@ str_yes(const char *s)
 	return (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
 	    strcmp(s, "1") == 0 || strcasecmp(s, "on") == 0);
 }
+
+/* One line for a file: backslash and newline escaped. */
+char *
+str_escape(const char *s)
+{
+	char	*out = xmalloc(strlen(s) * 2 + 1), *p = out;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '\n') {
+			*p++ = '\\';
+			*p++ = *s == '\n' ? 'n' : '\\';
+		} else
+			*p++ = *s;
+	}
+	*p = '\0';
+	return (out);
+}
+
+char *
+str_unescape(const char *s)
+{
+	char	*out = xmalloc(strlen(s) + 1), *p = out;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' && s[1] != '\0') {
+			s++;
+			*p++ = *s == 'n' ? '\n' : *s;
+		} else
+			*p++ = *s;
+	}
+	*p = '\0';
+	return (out);
+}

@@ -1,0 +1,348 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rootstrap.h"
+
+/*
+ * rootstrap run: boot an image under UML and run one command in it as
+ * root, for test suites. The builder mounts the image and chroots into it,
+ * so the image's own init is not involved and a run costs about as much as
+ * booting the kernel. The command's stdout and stderr reach ours through
+ * two UML consoles; its exit status comes back through the run directory.
+ */
+
+#define RUN_TIMEOUT_EXIT	124
+#define RUN_GUEST_EXIT		125	/* the command never got to run */
+
+struct run {
+	const char	*kernel;
+	const char	*mem;
+	const char	*umlargs;
+	int		 timeout;
+	int		 snapshot;
+	const char	*name;		/* the image as given */
+	char		*image;		/* absolute */
+	char		*rundir;
+	struct runspec	 spec;
+};
+
+static __attribute__((noreturn)) void
+run_usage(int status)
+{
+	FILE	*f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: rootstrap run [options] image [--] command [argument ...]\n"
+"\n"
+"Boot image under User-Mode Linux and run command in it as root. Its\n"
+"output is ours and its exit status is rootstrap's.\n"
+"\n"
+"  -C, --chdir DIR        run the command in DIR (default /)\n"
+"  -k, --kernel KERNEL    UML kernel (default linux.uml)\n"
+"  -m, --mem SIZE         guest memory (default 256M)\n"
+"  -N, --net TRANSPORT    none (default) or slirp\n"
+"  -S, --snapshot         write to a copy-on-write file; image stays as it is\n"
+"  -s, --share HOST[:GUEST][:rw]\n"
+"                         mount host directory HOST at GUEST (default: the\n"
+"                         same path), read-only unless :rw\n"
+"  -t, --timeout SECONDS  kill the guest after SECONDS (default 600)\n"
+"  -u, --umlargs ARGS     extra UML kernel arguments\n"
+"  -v, --verbose          show the kernel's messages\n");
+	exit(status);
+}
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return (0);
+}
+
+static void
+run_cleanup(struct run *r)
+{
+	if (r->rundir != NULL)
+		nftw(r->rundir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* HOST[:GUEST][:rw], checked and made absolute: "rw|ro HOST GUEST". */
+static void
+add_share(struct run *r, const char *arg)
+{
+	char	*copy = xstrdup(arg), *host, *guest, *mode, *abs;
+	int	 rw = 0;
+
+	host = copy;
+	if ((guest = strchr(copy, ':')) != NULL) {
+		*guest++ = '\0';
+		if ((mode = strchr(guest, ':')) != NULL) {
+			*mode++ = '\0';
+			if (strcmp(mode, "rw") != 0 && strcmp(mode, "ro") != 0)
+				errx(EXIT_USAGE, "--share %s: '%s' is neither "
+				    "rw nor ro", arg, mode);
+			rw = strcmp(mode, "rw") == 0;
+		} else if (strcmp(guest, "rw") == 0 || strcmp(guest, "ro") == 0) {
+			rw = strcmp(guest, "rw") == 0;
+			guest = NULL;
+		}
+	}
+	if ((abs = realpath(host, NULL)) == NULL)
+		err(EXIT_USAGE, "--share %s: %s", arg, host);
+	if (guest == NULL || *guest == '\0')
+		guest = abs;
+	if (*guest != '/' || strstr(guest, "/../") != NULL ||
+	    strchr(guest, '\n') != NULL || strchr(abs, '\n') != NULL ||
+	    strchr(abs, ' ') != NULL || strchr(guest, ' ') != NULL)
+		errx(EXIT_USAGE, "--share %s: paths must be absolute, without "
+		    "spaces or '..'", arg);
+	strv_addf(&r->spec.shares, "%s %s %s", rw ? "rw" : "ro", abs, guest);
+	free(abs);
+	free(copy);
+}
+
+static void
+run_args(struct run *r, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "chdir",	required_argument,	NULL, 'C' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "kernel",	required_argument,	NULL, 'k' },
+		{ "mem",	required_argument,	NULL, 'm' },
+		{ "net",	required_argument,	NULL, 'N' },
+		{ "share",	required_argument,	NULL, 's' },
+		{ "snapshot",	no_argument,		NULL, 'S' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "umlargs",	required_argument,	NULL, 'u' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	const struct key mem = { "mem", KEY_MEM, NULL, NULL };
+	uint64_t	 secs;
+	char		*cause;
+	int		 ch, i;
+
+	r->kernel = "linux.uml";
+	r->mem = "256M";
+	r->timeout = 600;
+	r->spec.net = xstrdup("none");
+	/* '+': stop at the image, so the command's options stay its own. */
+	while ((ch = getopt_long(argc, argv, "+C:hk:m:N:s:St:u:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			if (*optarg != '/')
+				errx(EXIT_USAGE, "--chdir %s: not an absolute "
+				    "path", optarg);
+			r->spec.workdir = xstrdup(optarg);
+			break;
+		case 'h':
+			run_usage(0);
+		case 'k':
+			r->kernel = optarg;
+			break;
+		case 'm':
+			if (key_valid(&mem, optarg, &cause) != 0)
+				errx(EXIT_USAGE, "--mem: %s", cause);
+			r->mem = optarg;
+			break;
+		case 'N':
+			if (strcmp(optarg, "none") != 0 &&
+			    strcmp(optarg, "slirp") != 0)
+				errx(EXIT_USAGE, "--net: invalid transport "
+				    "'%s' (none or slirp)", optarg);
+			free(r->spec.net);
+			r->spec.net = xstrdup(optarg);
+			break;
+		case 's':
+			add_share(r, optarg);
+			break;
+		case 'S':
+			r->snapshot = 1;
+			break;
+		case 't':
+			if (parse_mb(optarg, &secs) != 0 || secs == 0 ||
+			    secs > INT_MAX / 1000)
+				errx(EXIT_USAGE, "--timeout: invalid number of "
+				    "seconds '%s'", optarg);
+			r->timeout = (int)secs;
+			break;
+		case 'u':
+			r->umlargs = optarg;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		default:
+			run_usage(EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && strcmp(argv[0], "--") == 0)
+		errx(EXIT_USAGE, "run: the image comes before '--'");
+	if (argc < 1) {
+		warnx("run: no image given");
+		run_usage(EXIT_USAGE);
+	}
+	r->name = argv[0];
+	if ((r->image = realpath(argv[0], NULL)) == NULL)
+		err(EXIT_USAGE, "%s", argv[0]);
+	argc--;
+	argv++;
+	if (argc > 0 && strcmp(argv[0], "--") == 0) {
+		argc--;
+		argv++;
+	}
+	if (argc < 1) {
+		warnx("run: no command given");
+		run_usage(EXIT_USAGE);
+	}
+	for (i = 0; i < argc; i++)
+		strv_add(&r->spec.argv, argv[i]);
+}
+
+/* The image must be a file UML can open: writable unless a snapshot. */
+static void
+check_image(const struct run *r)
+{
+	const char	*name = r->name;
+	struct stat	 st;
+
+	if (stat(r->image, &st) != 0)
+		err(EXIT_USAGE, "%s", name);
+	if (!S_ISREG(st.st_mode))
+		errx(EXIT_USAGE, "%s: not a regular file", name);
+	if (access(r->image, r->snapshot ? R_OK : R_OK | W_OK) != 0)
+		err(EXIT_USAGE, "%s%s", name, r->snapshot ? "" :
+		    " (use --snapshot to run on a read-only image)");
+	if (!host_has_program(r->kernel))
+		errx(EXIT_USAGE, "%s: not found (apt-get install "
+		    "user-mode-linux, or use --kernel)", r->kernel);
+}
+
+static void
+run_argv(struct run *r, const char *builder, struct strv *argv)
+{
+	strv_add(argv, r->kernel);
+	strv_addf(argv, "mem=%s", r->mem);
+	strv_add(argv, "root=/dev/root");
+	strv_add(argv, "rootfstype=hostfs");
+	strv_add(argv, "rootflags=/");
+	strv_add(argv, "ro");
+	if (r->snapshot)
+		strv_addf(argv, "ubd0=%s/cow,%s/image", r->rundir, r->rundir);
+	else
+		strv_addf(argv, "ubd0=%s/image", r->rundir);
+	strv_addf(argv, "init=%s", builder);
+	/* con1 carries the command's stdout, con2 its stderr. */
+	strv_add(argv, "con=null");
+	strv_add(argv, log_verbose ? "con0=fd:0,fd:2" : "con0=null");
+	strv_add(argv, "con1=fd:0,fd:1");
+	strv_add(argv, log_verbose ? "con2=null,fd:2" : "con2=null,fd:3");
+	if (!log_verbose) {
+		strv_add(argv, "quiet");
+		strv_add(argv, "loglevel=0");
+	}
+	strv_addf(argv, "rsrun=%s", r->rundir);
+	strv_addf(argv, "uml_dir=%s", r->rundir);
+	if (strcmp(r->spec.net, "slirp") == 0)
+		strv_add(argv, "eth0=slirp,,slirp-fullbolt");
+	if (r->umlargs != NULL)
+		strv_split(argv, r->umlargs, " \t");
+}
+
+/* The command's exit status, as the builder wrote it. */
+static int
+run_status(const struct run *r)
+{
+	char	*path, *buf;
+	int	 status = -1;
+
+	xasprintf(&path, "%s/status", r->rundir);
+	if ((buf = guest_read(path, 4096)) != NULL &&
+	    sscanf(buf, "exit %d", &status) != 1)
+		status = -1;
+	free(buf);
+	free(path);
+	return (status);
+}
+
+int
+run_main(int argc, char **argv, const char *builder)
+{
+	struct run	 r;
+	struct strv	 uml = { 0 };
+	const char	*tmpdir = getenv("TMPDIR");
+	char		*path, *cause = NULL;
+	int		 rc, status;
+
+	memset(&r, 0, sizeof r);
+	log_fd = STDERR_FILENO;
+	run_args(&r, argc, argv);
+	check_image(&r);
+	if (access(builder, X_OK) != 0)
+		errx(EXIT_USAGE, "%s: %s (the builder; is rootstrap "
+		    "installed?)", builder, strerror(errno));
+	spawn_init();
+
+	if (tmpdir == NULL || *tmpdir == '\0' ||
+	    strpbrk(tmpdir, " \t\n") != NULL)
+		tmpdir = "/tmp";
+	xasprintf(&r.rundir, "%s/rootstrap-run.XXXXXX", tmpdir);
+	if (mkdtemp(r.rundir) == NULL)
+		err(EXIT_BUILD, "%s", r.rundir);
+	/* UML's command line splits at spaces; the image path may have any. */
+	xasprintf(&path, "%s/image", r.rundir);
+	if (symlink(r.image, path) == -1) {
+		run_cleanup(&r);
+		err(EXIT_BUILD, "%s", path);
+	}
+	free(path);
+	xasprintf(&path, "%s/run", r.rundir);
+	if (runspec_write(&r.spec, path, &cause) != 0) {
+		run_cleanup(&r);
+		errx(EXIT_BUILD, "%s", cause);
+	}
+	free(path);
+
+	run_argv(&r, builder, &uml);
+	rc = spawn_run(uml.v, r.timeout, SPAWN_PASSTHROUGH |
+	    (log_verbose ? 0 : SPAWN_FD3), &cause);
+	strv_free(&uml);
+	status = run_status(&r);
+	run_cleanup(&r);
+	if (spawn_signal != 0)
+		return (128 + spawn_signal);
+	if (rc < 0 && strstr(cause, "timed out") != NULL) {
+		log_error("run: %s timed out after %d s; the guest was killed",
+		    r.spec.argv.v[0], r.timeout);
+		return (RUN_TIMEOUT_EXIT);
+	}
+	if (rc < 0) {
+		log_error("run: %s", cause);
+		return (EXIT_BUILD);
+	}
+	if (status < 0) {
+		log_error("run: the guest ended (UML status %d) before %s "
+		    "finished; run with -v to see why", rc, r.spec.argv.v[0]);
+		return (RUN_GUEST_EXIT);
+	}
+	return (status);
+}

@@ -1,0 +1,72 @@
+#!/bin/sh
+# rootstrap run: a command inside a built image, its stdout, stderr and
+# exit status ours; snapshots leave the image as it was, several at once;
+# shared host directories; a hang is killed at the timeout.
+. "$TEST_SRCDIR/libtest.sh"
+
+img=$TEST_IMAGES/bookworm.img
+[ -f "$img" ] || echo "# $img missing: t7001 failed"
+sum=$(sha256sum "$img" | cut -d' ' -f1)
+
+# Output streams and the exit status come back separately.
+"$ROOTSTRAP" run --snapshot "$img" -- sh -c \
+    'echo to-stdout; echo to-stderr >&2; cat /etc/hostname; exit 7' \
+    >stdout 2>stderr
+rc=$?
+check "the command's exit status is ours (7, got $rc)" test $rc = 7
+check "stdout carries only the command's stdout" \
+    test "$(cat stdout)" = "$(printf 'to-stdout\nrootstrap')"
+check "stderr carries only the command's stderr" \
+    test "$(cat stderr)" = "to-stderr"
+
+fails_with 127 "sh: 1: no-such-command: not found" \
+    "$ROOTSTRAP" run -S "$img" -- sh -c no-such-command
+fails_with 127 "rootstrap run: no-such-command: No such file or directory" \
+    "$ROOTSTRAP" run -S "$img" no-such-command
+run_status 0 "$ROOTSTRAP" run -S -C /etc "$img" -- test -f debian_version
+run_status 0 "$ROOTSTRAP" run -S "$img" -- sh -c 'test "$(id -u)" = 0'
+
+# Two snapshot runs of one image at the same time, each writing.
+"$ROOTSTRAP" run -S "$img" -- sh -c 'echo A >/root/mark; sleep 2; cat /root/mark' >a.out 2>&1 &
+pa=$!
+"$ROOTSTRAP" run -S "$img" -- sh -c 'echo B >/root/mark; sleep 2; cat /root/mark' >b.out 2>&1
+rb=$?
+wait $pa
+ra=$?
+check "two parallel snapshot runs both succeed ($ra, $rb)" test $ra = 0 -a $rb = 0
+check "each saw its own writes" test "$(cat a.out)$(cat b.out)" = AB
+check "the image is unchanged after snapshot runs" \
+    test "$(sha256sum "$img" | cut -d' ' -f1)" = "$sum"
+
+# Shared directories: read-only unless :rw.
+mkdir data
+echo hello >data/in
+run_status 0 "$ROOTSTRAP" run -S -s "$TEST_TMP/data:/mnt/data" "$img" -- sh -c \
+    'cat /mnt/data/in; touch /mnt/data/out 2>/dev/null && echo wrote || echo read-only'
+has_line hello
+has_line read-only
+check "nothing was written through a read-only share" test ! -e data/out
+run_status 0 "$ROOTSTRAP" run -S -s "$TEST_TMP/data:/mnt/data:rw" "$img" -- sh -c \
+    'echo from-guest >/mnt/data/out'
+check "a rw share writes to the host" test "$(cat data/out)" = from-guest
+
+# Without --snapshot the image itself changes; use a copy.
+cp "$img" copy.img
+run_status 0 "$ROOTSTRAP" run copy.img -- sh -c 'echo kept >/root/kept'
+run_status 0 "$ROOTSTRAP" run copy.img -- cat /root/kept
+has_line kept
+check "the copy is still a clean filesystem" e2fsck -fn copy.img
+
+# A hang is killed at the timeout, with a message and status 124.
+fails_with 124 "rootstrap: run: sleep timed out after 3 s; the guest was killed" \
+    "$ROOTSTRAP" run -S -t 3 "$img" -- sleep 600
+nothing_left .
+
+# Usage errors.
+fails_with 2 "rootstrap: run: no command given" "$ROOTSTRAP" run "$img"
+fails_with 2 "rootstrap: --net: invalid transport 'tuntap' (none or slirp)" \
+    "$ROOTSTRAP" run -N tuntap "$img" true
+fails_with 2 "rootstrap: nonexistent.img: No such file or directory" \
+    "$ROOTSTRAP" run nonexistent.img true
+
+finish
