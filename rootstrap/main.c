@@ -53,6 +53,7 @@ usage(int status)
 
 	fprintf(f,
 "usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile\n"
+"       rootstrap run [options] image [--] command [argument ...]\n"
 "\n"
 "Build a Debian root filesystem image for User-Mode Linux, without root.\n"
 "\n"
