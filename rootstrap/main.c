@@ -8,7 +8,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -69,16 +68,6 @@ usage(int status)
 	exit(status);
 }
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return (0);
-}
-
 /* Remove everything a build made, whatever stage it reached. */
 static void
 build_cleanup(struct build *b)
@@ -95,7 +84,7 @@ build_cleanup(struct build *b)
 		b->tmpimage = NULL;
 	}
 	if (b->rundir != NULL) {
-		nftw(b->rundir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		rundir_remove(b->rundir);
 		free(b->rundir);
 		b->rundir = NULL;
 	}
@@ -218,38 +207,24 @@ set_paths(struct build *b)
 	}
 }
 
-/* A private directory the guest can write, reachable through hostfs. */
+/* The run directory, with the plan and the dirs the guest may write. */
 static void
 make_rundir(struct build *b)
 {
-	const char	*tmpdir = getenv("TMPDIR");
-	char		*link, *cause;
-	size_t		 i;
+	char	*path, *cause;
+	size_t	 i;
 
-	if (tmpdir == NULL || *tmpdir == '\0' ||
-	    strpbrk(tmpdir, " \t\n\"'") != NULL)
-		tmpdir = "/tmp";
-	xasprintf(&b->rundir, "%s/rootstrap.XXXXXX", tmpdir);
-	if (mkdtemp(b->rundir) == NULL) {
-		free(b->rundir);
-		b->rundir = NULL;
-		build_fail(b, EXIT_BUILD, "%s/rootstrap.XXXXXX: %s while "
-		    "making the run directory", tmpdir, strerror(errno));
-	}
-	/* UML's command line splits at spaces; the image path may have any. */
-	xasprintf(&link, "%s/image", b->rundir);
-	if (symlink(b->tmpimage, link) == -1)
-		build_fail(b, EXIT_BUILD, "%s: %s", link, strerror(errno));
-	free(link);
+	if ((b->rundir = rundir_make(b->tmpimage, &cause)) == NULL)
+		build_fail(b, EXIT_BUILD, "%s", cause);
 	for (i = 0; i < b->plan.rw.n; i++) {
 		if (guest_mkdirs(b->plan.rw.v[i], 0755, &cause) != 0)
 			build_fail(b, EXIT_BUILD, "%s", cause);
 	}
 	set_paths(b);
-	xasprintf(&link, "%s/plan", b->rundir);
-	if (plan_write(&b->plan, link, &cause) != 0)
+	xasprintf(&path, "%s/plan", b->rundir);
+	if (plan_write(&b->plan, path, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "%s", cause);
-	free(link);
+	free(path);
 }
 
 /*

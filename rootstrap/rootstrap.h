@@ -159,6 +159,10 @@ int		 spawn_run(char *const *, int, int, char **);
 /* log.c (fatal) */
 __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
 
+/* rundir.c */
+char		*rundir_make(const char *, char **);
+void		 rundir_remove(const char *);
+
 /* run.c */
 int		 run_main(int, char **, const char *);
 

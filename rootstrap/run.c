@@ -7,7 +7,6 @@
 
 #include <err.h>
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -63,23 +62,6 @@ run_usage(int status)
 "  -u, --umlargs ARGS     extra UML kernel arguments\n"
 "  -v, --verbose          show the kernel's messages\n");
 	exit(status);
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return (0);
-}
-
-static void
-run_cleanup(struct run *r)
-{
-	if (r->rundir != NULL)
-		nftw(r->rundir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* HOST[:GUEST][:rw], checked and made absolute: "rw|ro HOST GUEST". */
@@ -289,7 +271,6 @@ run_main(int argc, char **argv, const char *builder)
 {
 	struct run	 r;
 	struct strv	 uml = { 0 };
-	const char	*tmpdir = getenv("TMPDIR");
 	char		*path, *cause = NULL;
 	int		 rc, status;
 
@@ -302,22 +283,11 @@ run_main(int argc, char **argv, const char *builder)
 		    "installed?)", builder, strerror(errno));
 	spawn_init();
 
-	if (tmpdir == NULL || *tmpdir == '\0' ||
-	    strpbrk(tmpdir, " \t\n") != NULL)
-		tmpdir = "/tmp";
-	xasprintf(&r.rundir, "%s/rootstrap-run.XXXXXX", tmpdir);
-	if (mkdtemp(r.rundir) == NULL)
-		err(EXIT_BUILD, "%s", r.rundir);
-	/* UML's command line splits at spaces; the image path may have any. */
-	xasprintf(&path, "%s/image", r.rundir);
-	if (symlink(r.image, path) == -1) {
-		run_cleanup(&r);
-		err(EXIT_BUILD, "%s", path);
-	}
-	free(path);
+	if ((r.rundir = rundir_make(r.image, &cause)) == NULL)
+		errx(EXIT_BUILD, "%s", cause);
 	xasprintf(&path, "%s/run", r.rundir);
 	if (runspec_write(&r.spec, path, &cause) != 0) {
-		run_cleanup(&r);
+		rundir_remove(r.rundir);
 		errx(EXIT_BUILD, "%s", cause);
 	}
 	free(path);
@@ -327,7 +297,7 @@ run_main(int argc, char **argv, const char *builder)
 	    (log_verbose ? 0 : SPAWN_FD3), &cause);
 	strv_free(&uml);
 	status = run_status(&r);
-	run_cleanup(&r);
+	rundir_remove(r.rundir);
 	if (spawn_signal != 0)
 		return (128 + spawn_signal);
 	if (rc < 0 && strstr(cause, "timed out") != NULL) {
