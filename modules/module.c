@@ -45,26 +45,36 @@ module_find(const char *name)
 	return (NULL);
 }
 
-/* Whether the host can run name (from rootstrap's own PATH). */
-int
-host_has_program(const char *name)
+/* Where the host finds name (on rootstrap's own PATH), or NULL. */
+char *
+host_which(const char *name)
 {
 	struct strv	 dirs = { 0 };
 	const char	*path = getenv("PATH");
-	char		*p;
+	char		*p = NULL;
 	size_t		 i;
-	int		 found = 0;
 
 	if (strchr(name, '/') != NULL)
-		return (access(name, X_OK) == 0);
+		return (access(name, X_OK) == 0 ? xstrdup(name) : NULL);
 	strv_split(&dirs, path != NULL ? path : "/usr/bin:/bin", ":");
-	for (i = 0; i < dirs.n && !found; i++) {
+	for (i = 0; i < dirs.n; i++) {
 		xasprintf(&p, "%s/%s", dirs.v[i], name);
-		found = access(p, X_OK) == 0;
+		if (access(p, X_OK) == 0)
+			break;
 		free(p);
+		p = NULL;
 	}
 	strv_free(&dirs);
-	return (found);
+	return (p);
+}
+
+int
+host_has_program(const char *name)
+{
+	char	*p = host_which(name);
+
+	free(p);
+	return (p != NULL);
 }
 
 /*

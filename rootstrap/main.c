@@ -32,6 +32,7 @@ struct opts {
 	const char	*size;
 	const char	*umlextra;
 	int		 dry_run;
+	int		 no_cache;
 };
 
 struct build {
@@ -41,6 +42,9 @@ struct build {
 	char		*builder;
 	char		*stockdir;
 	char		 workdir[PATH_MAX];
+	char		*cachedir;	/* NULL: no image cache */
+	char		*cachekey;
+	char		*cachewhat;
 	struct conf	 conf;
 	struct plan	 plan;
 };
@@ -53,6 +57,7 @@ usage(int status)
 	fprintf(f,
 "usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile\n"
 "       rootstrap run [options] image [--] command [argument ...]\n"
+"       rootstrap cache list|clean\n"
 "\n"
 "Build a Debian root filesystem image for User-Mode Linux, without root.\n"
 "\n"
@@ -60,6 +65,7 @@ usage(int status)
 "                         and ./rootstrap.conf\n"
 "  -n, --dry-run          check the configuration and print the plan\n"
 "  -o, --log LOGFILE      write the transcript to LOGFILE instead of stdout\n"
+"      --no-cache         build even if the image cache has this image\n"
 "  -s, --image-size MB    initial image size (overrides initialsize)\n"
 "  -u, --umlargs ARGS     extra UML kernel arguments (added to umlargs)\n"
 "  -v, --verbose          show kernel messages and debug lines\n"
@@ -282,6 +288,7 @@ parse_args(struct opts *o, int argc, char **argv, const char **image)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "image-size",	required_argument,	NULL, 's' },
 		{ "log",	required_argument,	NULL, 'o' },
+		{ "no-cache",	no_argument,		NULL, 'C' },
 		{ "umlargs",	required_argument,	NULL, 'u' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -300,6 +307,9 @@ parse_args(struct opts *o, int argc, char **argv, const char **image)
 			usage(0);
 		case 'n':
 			o->dry_run = 1;
+			break;
+		case 'C':
+			o->no_cache = 1;
 			break;
 		case 'o':
 			o->logfile = optarg;
@@ -363,6 +373,52 @@ build_check(struct build *b, const struct opts *o)
 		    b->builder);
 }
 
+/*
+ * Look the build up in the image cache; a hit is copied into place and
+ * ends the build. On a miss the key is kept, to store the result.
+ */
+static int
+cache_reuse(struct build *b, const struct opts *o)
+{
+	struct strv	 what = { 0 };
+	char		*hit, *cause = NULL;
+	size_t		 i;
+
+	if (o->no_cache || (b->cachedir = cache_dir()) == NULL)
+		return (0);
+	if ((b->cachekey = cache_key(&b->plan, b->builder, o->umlextra,
+	    &cause)) == NULL) {
+		log_warnx("image cache not used: %s", cause);
+		free(cause);
+		return (0);
+	}
+	if ((hit = cache_lookup(b->cachedir, b->cachekey)) == NULL) {
+		for (i = 0; i < b->plan.nsteps; i++) {
+			strv_add(&what, b->plan.steps[i].name);
+			if (strcmp(b->plan.steps[i].name, "debian") == 0)
+				strv_addf(&what, "(%s)",
+				    env_get(&b->plan.debian, "dist"));
+		}
+		strv_addf(&what, "-> %s/%s", b->workdir, b->image);
+		b->cachewhat = strv_join(&what, " ");
+		strv_free(&what);
+		return (0);
+	}
+	if (image_allocate(b->image, 1, &b->tmpimage, &cause) != 0 ||
+	    file_copy(hit, b->tmpimage, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "image cache: %s", cause);
+	if (rename(b->tmpimage, b->image) == -1)
+		build_fail(b, EXIT_BUILD, "%s: %s while renaming %s into "
+		    "place", b->image, strerror(errno), b->tmpimage);
+	free(b->tmpimage);
+	b->tmpimage = NULL;
+	log_info("reused the cached image %.16s (nothing changed since it "
+	    "was built; --no-cache rebuilds)", b->cachekey);
+	log_info("built %s", b->image);
+	free(hit);
+	return (1);
+}
+
 /* allocate, the modules in one UML boot, shrink, rename into place. */
 static void
 build_run(struct build *b, const struct opts *o)
@@ -372,6 +428,8 @@ build_run(struct build *b, const struct opts *o)
 	uint64_t	 mb;
 	int		 rc;
 
+	if (cache_reuse(b, o))
+		return;
 	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
 	if (image_allocate(b->image, mb, &b->tmpimage, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "allocate: %s", cause);
@@ -403,6 +461,37 @@ build_run(struct build *b, const struct opts *o)
 	b->tmpimage = NULL;
 	build_cleanup(b);
 	log_info("built %s", b->image);
+	if (b->cachekey != NULL) {
+		if (cache_store(b->cachedir, b->cachekey, b->image,
+		    b->cachewhat, &cause) != 0)
+			log_warnx("not stored in the image cache: %s", cause);
+		else
+			log_info("stored in the image cache as %.16s",
+			    b->cachekey);
+	}
+}
+
+/* -n: which cached image the build would reuse, if any. */
+static void
+dry_run_cache(struct build *b, const struct opts *o)
+{
+	char	*dir, *key, *hit, *cause = NULL;
+
+	if (o->no_cache || (dir = cache_dir()) == NULL) {
+		printf("cache: not used\n");
+		return;
+	}
+	if ((key = cache_key(&b->plan, b->builder, o->umlextra,
+	    &cause)) == NULL) {
+		printf("cache: not used: %s\n", cause);
+		free(cause);
+	} else {
+		hit = cache_lookup(dir, key);
+		printf("cache: %s (%s)\n", key, hit != NULL ? "hit" : "miss");
+		free(hit);
+	}
+	free(key);
+	free(dir);
 }
 
 int
@@ -419,6 +508,8 @@ main(int argc, char **argv)
 		find_libexec(&b, 1);
 		return (run_main(argc - 1, argv + 1, b.builder));
 	}
+	if (argc > 1 && strcmp(argv[1], "cache") == 0)
+		return (cache_main(argc - 1, argv + 1));
 	parse_args(&o, argc, argv, &b.image);
 	if (getcwd(b.workdir, sizeof b.workdir) == NULL)
 		err(EXIT_USAGE, "getcwd");
@@ -430,6 +521,7 @@ main(int argc, char **argv)
 		line = strv_join(&uml, " ");
 		printf("uml: %s\n", line);
 		free(line);
+		dry_run_cache(&b, &o);
 		fflush(stdout);
 		plan_print(&b.plan, STDOUT_FILENO);
 		return (0);

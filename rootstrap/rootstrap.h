@@ -159,6 +159,16 @@ int		 spawn_run(char *const *, int, int, char **);
 /* log.c (fatal) */
 __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
 
+/* cache.c */
+char		*cache_dir(void);
+char		*cache_key(const struct plan *, const char *, const char *,
+		     char **);
+char		*cache_lookup(const char *, const char *);
+int		 cache_store(const char *, const char *, const char *,
+		     const char *, char **);
+int		 cache_main(int, char **);
+int		 file_copy(const char *, const char *, char **);
+
 /* rundir.c */
 char		*rundir_make(const char *, char **);
 void		 rundir_remove(const char *);
@@ -202,6 +212,7 @@ char		*guest_read(const char *, size_t);
 extern const struct module *const module_table[];
 const struct module *module_find(const char *);
 void		 network_defaults(env_t *);
+char		*host_which(const char *);
 int		 host_has_program(const char *);
 int		 module_check_tool(struct conf *, const env_t *, const char *,
 		     const char *, const char *);

@@ -11,6 +11,8 @@ export LC_ALL=C TZ=UTC
 : "${TEST_BUILDDIR:=$(pwd)/tests}"
 : "${PYTHON3:=python3}"
 unset ROOTSTRAP_CONF http_proxy https_proxy
+# No test writes to the user's image cache; t5002 makes its own.
+export ROOTSTRAP_CACHE=
 
 test_n=0
 test_failed=0

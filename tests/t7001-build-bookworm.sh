@@ -15,7 +15,7 @@ rm -f "$TEST_IMAGES/bookworm.img"
 
 run_status 0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
     env -i PATH=/usr/bin:/bin HOME=/nonexistent TMPDIR=/tmp \
-    ROOTSTRAP_LIBEXECDIR="$tree/libexec" ROOTSTRAP_SYSTEM_CONF= \
+    ROOTSTRAP_LIBEXECDIR="$tree/libexec" ROOTSTRAP_SYSTEM_CONF= ROOTSTRAP_CACHE= \
     sh -c "cd '$work' && exec '$tree/bin/rootstrap' -c cache.conf -o build.log bookworm.img"
 show "$work/build.log" 15
 img=$work/bookworm.img
