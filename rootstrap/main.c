@@ -58,6 +58,7 @@ usage(int status)
 "usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile\n"
 "       rootstrap run [options] image [--] command [argument ...]\n"
 "       rootstrap cache list|clean\n"
+"       rootstrap export image file.tar[.gz|.xz|.zst]|-\n"
 "\n"
 "Build a Debian root filesystem image for User-Mode Linux, without root.\n"
 "\n"
@@ -510,6 +511,8 @@ main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "cache") == 0)
 		return (cache_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return (export_main(argc - 1, argv + 1));
 	parse_args(&o, argc, argv, &b.image);
 	if (getcwd(b.workdir, sizeof b.workdir) == NULL)
 		err(EXIT_USAGE, "getcwd");

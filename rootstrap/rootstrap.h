@@ -169,6 +169,9 @@ int		 cache_store(const char *, const char *, const char *,
 int		 cache_main(int, char **);
 int		 file_copy(const char *, const char *, char **);
 
+/* export.c */
+int		 export_main(int, char **);
+
 /* rundir.c */
 char		*rundir_make(const char *, char **);
 void		 rundir_remove(const char *);
