@@ -311,8 +311,13 @@ fix_network(const env_t *net, char **cause)
 		xasprintf(&s, "nameserver %s\n%s%s%s", ns,
 		    *domain != '\0' ? "search " : "", domain,
 		    *domain != '\0' ? "\n" : "");
-		/* A dangling link into /run would hide it; replace it. */
-		target_unlink_glob("/etc/resolv.conf");
+		/* A link into /run (resolved) would hide it; replace it. */
+		char *rc_path = guest_path(GUEST_TARGET, "/etc/resolv.conf");
+		struct stat st;
+
+		if (lstat(rc_path, &st) == 0 && S_ISLNK(st.st_mode))
+			unlink(rc_path);
+		free(rc_path);
 		rc = target_write("/etc/resolv.conf", s, cause);
 		free(s);
 	}
@@ -326,7 +331,7 @@ static int
 fix_root_password(const char *password, char **cause)
 {
 	char		*path = guest_path(GUEST_TARGET, "/etc/shadow");
-	char		*in, *rest, *out, *hash = NULL, *salt;
+	char		*in, *line = NULL, *rest, *out, *hash = NULL, *salt;
 	struct crypt_data cd;
 	int		 rc = -1;
 
@@ -334,9 +339,13 @@ fix_root_password(const char *password, char **cause)
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (strncmp(in, "root:", 5) != 0 || (rest = strchr(in + 5, ':')) ==
-	    NULL) {
-		xasprintf(cause, "%s: root is not its first entry", path);
+	/* root's line, wherever it is (not always the first). */
+	if (strncmp(in, "root:", 5) == 0)
+		line = in;
+	else if ((line = strstr(in, "\nroot:")) != NULL)
+		line++;
+	if (line == NULL || (rest = strchr(line + 5, ':')) == NULL) {
+		xasprintf(cause, "%s: no entry for root", path);
 		goto out;
 	}
 	if (*password != '\0') {
@@ -352,7 +361,8 @@ fix_root_password(const char *password, char **cause)
 			goto out;
 		}
 	}
-	xasprintf(&out, "root:%s%s", hash != NULL ? hash : "", rest);
+	xasprintf(&out, "%.*sroot:%s%s", (int)(line - in), in,
+	    hash != NULL ? hash : "", rest);
 	rc = guest_write(path, out, 0640, cause);
 	free(out);
 out:

@@ -75,10 +75,29 @@ child_cmp(const void *a, const void *b)
 	    ((const struct child *)b)->name));
 }
 
+struct xattr_ctx {
+	struct ext2_xattr_handle *h;
+	struct archive_entry	 *e;
+};
+
+/*
+ * iterate hands out values as stored; POSIX ACLs are stored in ext4's own
+ * format, and only ext2fs_xattr_get turns them into the xattr format that
+ * tar, setfacl and ext2fs_xattr_set (on import) speak.
+ */
 static int
 xattr_add(char *name, char *value, size_t len, void *arg)
 {
-	archive_entry_xattr_add_entry(arg, name, value, len);
+	struct xattr_ctx	*x = arg;
+	void			*conv;
+	size_t			 convlen;
+
+	if (strncmp(name, "system.posix_acl_", 17) == 0 &&
+	    ext2fs_xattr_get(x->h, name, &conv, &convlen) == 0) {
+		archive_entry_xattr_add_entry(x->e, name, conv, convlen);
+		ext2fs_free_mem(&conv);
+	} else
+		archive_entry_xattr_add_entry(x->e, name, value, len);
 	return (0);
 }
 
@@ -224,8 +243,10 @@ export_one(struct export *x, ext2_ino_t ino, const char *path, char **cause)
 	    LINUX_S_ISBLK(inode->i_mode))
 		set_rdev(e, inode);
 	if (ext2fs_xattrs_open(x->fs, ino, &h) == 0) {
+		struct xattr_ctx ctx = { h, e };
+
 		if (ext2fs_xattrs_read(h) == 0)
-			ext2fs_xattrs_iterate(h, xattr_add, e);
+			ext2fs_xattrs_iterate(h, xattr_add, &ctx);
 		ext2fs_xattrs_close(&h);
 	}
 	if (archive_write_header(x->a, e) < ARCHIVE_WARN) {

@@ -130,6 +130,13 @@ guest_write(const char *path, const char *content, mode_t mode, char **cause)
 
 	if (mkparent(path, cause) != 0)
 		return (-1);
+	/* Unchanged content is left alone, mtime and all: fix-ups repeat. */
+	if ((tmp = guest_read(path, len)) != NULL) {
+		existed = strcmp(tmp, content) == 0;
+		free(tmp);
+		if (existed)
+			return (0);
+	}
 	existed = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 	if (existed)
 		mode = st.st_mode & 07777;
@@ -161,8 +168,14 @@ out:
 int
 guest_symlink(const char *target, const char *linkpath, char **cause)
 {
+	char	 old[PATH_MAX];
+	ssize_t	 n;
+
 	if (mkparent(linkpath, cause) != 0)
 		return (-1);
+	n = readlink(linkpath, old, sizeof old - 1);
+	if (n >= 0 && (old[n] = '\0', strcmp(old, target) == 0))
+		return (0);
 	if (unlink(linkpath) == -1 && errno != ENOENT) {
 		xasprintf(cause, "%s: %s while replacing", linkpath,
 		    strerror(errno));

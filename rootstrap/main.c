@@ -33,6 +33,7 @@ struct opts {
 	const char	*umlextra;
 	int		 dry_run;
 	int		 no_cache;
+	const char	*import;	/* a root tarball instead of debian */
 };
 
 struct build {
@@ -45,6 +46,7 @@ struct build {
 	char		*cachedir;	/* NULL: no image cache */
 	char		*cachekey;
 	char		*cachewhat;
+	uint64_t	 import_inodes;
 	struct conf	 conf;
 	struct plan	 plan;
 };
@@ -59,6 +61,7 @@ usage(int status)
 "       rootstrap run [options] image [--] command [argument ...]\n"
 "       rootstrap cache list|clean\n"
 "       rootstrap export image file.tar[.gz|.xz|.zst]|-\n"
+"       rootstrap import [-nv] [-c file] [-o logfile] [-s MB] tarball imagefile\n"
 "\n"
 "Build a Debian root filesystem image for User-Mode Linux, without root.\n"
 "\n"
@@ -337,12 +340,66 @@ parse_args(struct opts *o, int argc, char **argv, const char **image)
 	}
 	argc -= optind;
 	argv += optind;
+	if (o->import != NULL) {
+		/* rootstrap import [options] tarball imagefile */
+		if (argc != 2) {
+			warnx("import: a tarball and an image file, please");
+			usage(EXIT_USAGE);
+		}
+		o->import = argv[0];
+		argc--;
+		argv++;
+	}
 	if (argc != 1) {
 		warnx(argc == 0 ? "no image file given" :
 		    "only one image file, please");
 		usage(EXIT_USAGE);
 	}
 	*image = argv[0];
+}
+
+/*
+ * rootstrap import: the tarball's files take the place of mkfs and debian;
+ * the guest only mounts the image and applies the uml fix-ups. Sized from
+ * the archive unless -s says otherwise.
+ */
+static void
+import_setup(struct build *b, const struct opts *o)
+{
+	uint64_t	 bytes, entries;
+	char		*cause, size[32];
+
+	if (access(o->import, R_OK) != 0)
+		err(EXIT_USAGE, "%s", o->import);
+	if (tar_measure(o->import, &bytes, &entries, &cause) != 0)
+		errx(EXIT_USAGE, "%s", cause);
+	b->import_inodes = entries + entries / 4 + 1024;
+	snprintf(size, sizeof size, "%llu",
+	    (unsigned long long)(bytes / 1048576 + bytes / 1048576 / 4 + 64));
+	conf_set(&b->conf, "global", "initialsize", size, "import", 0);
+	conf_set(&b->conf, "global", "modules", "mount uml umount", "import",
+	    0);
+}
+
+/* Make the filesystem on the host and write the tarball into it. */
+static void
+import_fill(struct build *b, const struct opts *o)
+{
+	char	 inodes[32];
+	char	*argv[] = { MKE2FS, "-q", "-F", "-t", NULL, "-N", inodes,
+		    NULL, NULL };
+	char	*cause;
+	int	 rc;
+
+	argv[4] = (char *)env_get(&b->plan.global, "fstype");
+	argv[7] = b->tmpimage;
+	snprintf(inodes, sizeof inodes, "%llu",
+	    (unsigned long long)b->import_inodes);
+	if ((rc = spawn_run(argv, 0, 0, &cause)) != 0)
+		build_fail(b, EXIT_BUILD, "import: %s", rc < 0 ? cause :
+		    "mke2fs failed");
+	if (populate_from_tar(b->tmpimage, o->import, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "import: %s", cause);
 }
 
 /* Every error of every file, then of every module, before anything. */
@@ -354,6 +411,8 @@ build_check(struct build *b, const struct opts *o)
 
 	conf_init(&b->conf);
 	load_config(b, o->config);
+	if (o->import != NULL)
+		import_setup(b, o);
 	if (o->size != NULL)
 		conf_set(&b->conf, "global", "initialsize", o->size, "-s", 0);
 	memset(&ctx, 0, sizeof ctx);
@@ -434,6 +493,8 @@ build_run(struct build *b, const struct opts *o)
 	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
 	if (image_allocate(b->image, mb, &b->tmpimage, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "allocate: %s", cause);
+	if (o->import != NULL)
+		import_fill(b, o);
 	make_rundir(b);
 
 	uml_argv(b, &uml, o->umlextra);
@@ -513,6 +574,12 @@ main(int argc, char **argv)
 		return (cache_main(argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return (export_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], "import") == 0) {
+		o.import = "";
+		o.no_cache = 1;
+		argc--;
+		argv++;
+	}
 	parse_args(&o, argc, argv, &b.image);
 	if (getcwd(b.workdir, sizeof b.workdir) == NULL)
 		err(EXIT_USAGE, "getcwd");

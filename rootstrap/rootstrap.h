@@ -169,6 +169,10 @@ int		 cache_store(const char *, const char *, const char *,
 int		 cache_main(int, char **);
 int		 file_copy(const char *, const char *, char **);
 
+/* populate.c */
+int		 populate_from_tar(const char *, const char *, char **);
+int		 tar_measure(const char *, uint64_t *, uint64_t *, char **);
+
 /* export.c */
 int		 export_main(int, char **);
 
