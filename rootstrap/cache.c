@@ -144,10 +144,75 @@ cmp_str(const void *a, const void *b)
 }
 
 /*
- * The key of a build: every step's name, module file and environment (in
- * sorted order, without the per-build paths), the builder, the kernel, the
- * extra UML arguments and the mirror's state. NULL, with *cause, if the
- * state cannot be known: then the build is not cached.
+ * The configuration part of a build's identity: every step's name and
+ * environment (sorted, without the per-build paths) and the [network]
+ * settings the uml module reads. Module files are hashed too unless
+ * files is 0. Sets *debian if the debian module runs.
+ */
+static int
+hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
+    int *debian, char **cause)
+{
+	struct strv		 env = { 0 };
+	const struct step	*s;
+	size_t			 i, j;
+
+	*debian = 0;
+	for (i = 0; i < p->nsteps; i++) {
+		s = &p->steps[i];
+		hash_str(h, s->name);
+		if (files && s->path != NULL && hash_file(h, s->path,
+		    cause) != 0)
+			return (-1);
+		for (j = 0; j < s->env.n; j++) {
+			if (strncmp(s->env.v[j], "ROOTSTRAP_IMAGE=", 16) != 0 &&
+			    strncmp(s->env.v[j], "ROOTSTRAP_RUNDIR=", 17) != 0)
+				strv_add(&env, s->env.v[j]);
+		}
+		if (env.n > 0)
+			qsort(env.v, env.n, sizeof *env.v, cmp_str);
+		for (j = 0; j < env.n; j++)
+			hash_str(h, env.v[j]);
+		strv_free(&env);
+		*debian |= s->stock != NULL && strcmp(s->name, "debian") == 0;
+	}
+	for (j = 0; j < p->net.n; j++)
+		hash_str(h, p->net.v[j]);
+	return (0);
+}
+
+/*
+ * A reproducible image's filesystem UUID and directory hash seed: derived
+ * from the configuration alone, so two builds of it agree.
+ */
+void
+plan_uuids(const struct plan *p, char uuid[37], char seed[37])
+{
+	struct sha256_ctx	 h;
+	uint8_t			 d[SHA256_DIGEST_SIZE];
+	char			*cause = NULL;
+	int			 debian, k;
+
+	sha256_init(&h);
+	hash_plan(&h, p, 0, &debian, &cause);
+	sha256_digest(&h, sizeof d, d);
+	for (k = 0; k < 2; k++) {
+		uint8_t *u = d + 16 * k;
+
+		u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 ... */
+		u[8] = (u[8] & 0x3f) | 0x80;	/* ... RFC 4122 variant */
+		snprintf(k == 0 ? uuid : seed, 37, "%02x%02x%02x%02x-%02x%02x-"
+		    "%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+		    u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+		    u[11], u[12], u[13], u[14], u[15]);
+	}
+}
+
+/*
+ * The key of a build: the plan with its module files, the builder, the
+ * kernel, the extra UML arguments, SOURCE_DATE_EPOCH and the mirror's
+ * state. NULL, with *cause, if the state cannot be known: then the build
+ * is not cached.
  */
 char *
 cache_key(const struct plan *p, const char *builder, const char *extra,
@@ -155,12 +220,10 @@ cache_key(const struct plan *p, const char *builder, const char *extra,
 {
 	struct sha256_ctx	 h;
 	struct stat		 st;
-	struct strv		 env = { 0 };
-	const struct step	*s;
 	uint8_t			 d[SHA256_DIGEST_SIZE];
 	char			*key, *kernel;
-	size_t			 i, j;
-	int			 debian = 0;
+	size_t			 i;
+	int			 debian;
 
 	sha256_init(&h);
 	hash_str(&h, PACKAGE_VERSION);
@@ -172,32 +235,14 @@ cache_key(const struct plan *p, const char *builder, const char *extra,
 		free(kernel);
 		return (NULL);
 	}
-	xasprintf(&key, "%s %lld %lld", kernel, (long long)st.st_size,
-	    (long long)st.st_mtime);
+	xasprintf(&key, "%s %lld %lld %lld", kernel, (long long)st.st_size,
+	    (long long)st.st_mtime, source_date_epoch());
 	hash_str(&h, key);
 	free(key);
 	free(kernel);
 	hash_str(&h, extra != NULL ? extra : "");
-	for (i = 0; i < p->nsteps; i++) {
-		s = &p->steps[i];
-		hash_str(&h, s->name);
-		if (s->path != NULL && hash_file(&h, s->path, cause) != 0)
-			return (NULL);
-		for (j = 0; j < s->env.n; j++) {
-			if (strncmp(s->env.v[j], "ROOTSTRAP_IMAGE=", 16) != 0 &&
-			    strncmp(s->env.v[j], "ROOTSTRAP_RUNDIR=", 17) != 0)
-				strv_add(&env, s->env.v[j]);
-		}
-		if (env.n > 0)
-			qsort(env.v, env.n, sizeof *env.v, cmp_str);
-		for (j = 0; j < env.n; j++)
-			hash_str(&h, env.v[j]);
-		strv_free(&env);
-		debian |= s->stock != NULL && strcmp(s->name, "debian") == 0;
-	}
-	/* The uml module reads [network] too. */
-	for (j = 0; j < p->net.n; j++)
-		hash_str(&h, p->net.v[j]);
+	if (hash_plan(&h, p, 1, &debian, cause) != 0)
+		return (NULL);
 	if (debian && mirror_state(&p->debian, &h, cause) != 0)
 		return (NULL);
 	sha256_digest(&h, sizeof d, d);

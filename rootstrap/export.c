@@ -8,6 +8,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 
 struct export {
 	ext2_filsys		 fs;
+	long long		 clamp;		/* -1, or SOURCE_DATE_EPOCH */
 	struct archive		*a;
 	struct archive_entry	*entry;
 	/* First path of each inode with more than one link. */
@@ -203,6 +205,103 @@ link_seen(struct export *x, ext2_ino_t ino, const char *path)
 	return (NULL);
 }
 
+/*
+ * For reproducible images: files whose content records when or where a
+ * build ran, and what becomes of them. Everything else only has its times
+ * clamped.
+ */
+enum norm {
+	NORM_KEEP,
+	NORM_DROP,
+	NORM_EMPTY,	/* kept, with no content */
+	NORM_SHADOW,	/* "last changed" days clamped */
+};
+
+static const struct {
+	const char	*pattern;
+	enum norm	 what;
+} norm_rules[] = {
+	{ "./etc/machine-id",			NORM_EMPTY },
+	{ "./var/lib/dbus/machine-id",		NORM_DROP },
+	{ "./etc/shadow",			NORM_SHADOW },
+	{ "./etc/shadow-",			NORM_SHADOW },
+	{ "./var/cache/ldconfig/aux-cache",	NORM_DROP },
+	{ "./var/lib/systemd/random-seed",	NORM_DROP },
+	{ "./var/lib/dpkg/*-old",		NORM_DROP },
+	{ "./var/cache/debconf/*-old",		NORM_DROP },
+	{ "./var/log/*",			NORM_EMPTY },
+	{ "./var/log/*/*",			NORM_EMPTY },
+};
+
+static enum norm
+norm_rule(const struct export *x, const char *path)
+{
+	size_t	 i;
+
+	if (x->clamp < 0)
+		return (NORM_KEEP);
+	for (i = 0; i < sizeof norm_rules / sizeof norm_rules[0]; i++) {
+		if (fnmatch(norm_rules[i].pattern, path, FNM_PATHNAME) == 0)
+			return (norm_rules[i].what);
+	}
+	return (NORM_KEEP);
+}
+
+/* A small file's content, read whole. */
+static char *
+read_small(struct export *x, ext2_ino_t ino, struct ext2_inode *inode,
+    const char *path, size_t *len, char **cause)
+{
+	ext2_file_t	 f;
+	errcode_t	 rv;
+	unsigned int	 got;
+	size_t		 size = EXT2_I_SIZE(inode);
+	char		*buf = xmalloc(size + 1);
+
+	if ((rv = ext2fs_file_open2(x->fs, ino, inode, 0, &f)) != 0 ||
+	    (rv = ext2fs_file_read(f, buf, size, &got)) != 0) {
+		xasprintf(cause, "%s: %s while reading", path,
+		    error_message(rv));
+		free(buf);
+		return (NULL);
+	}
+	ext2fs_file_close(f);
+	buf[got] = '\0';
+	*len = got;
+	return (buf);
+}
+
+/* shadow(5): no "last changed" day after SOURCE_DATE_EPOCH's. */
+static char *
+shadow_clamp(const char *in, long long clamp, size_t *len)
+{
+	long long	 days = clamp / 86400;
+	const char	*p = in, *f2, *f3;
+	char		*out = xstrdup(""), *t;
+
+	while (*p != '\0') {
+		size_t	 n = strcspn(p, "\n");
+		char	*line = xstrndup(p, n);
+
+		if ((f2 = strchr(line, ':')) != NULL &&
+		    (f2 = strchr(f2 + 1, ':')) != NULL &&
+		    (f3 = strchr(f2 + 1, ':')) != NULL && f3 > f2 + 1 &&
+		    strtoll(f2 + 1, NULL, 10) > days)
+			xasprintf(&t, "%s%.*s%lld%s\n", out, (int)(f2 + 1 - line),
+			    line, days, f3);
+		else
+			xasprintf(&t, "%s%s\n", out, line);
+		free(line);
+		free(out);
+		out = t;
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	*len = strlen(out);
+	return (out);
+}
+
 /* One file, its header and its data; directories recurse. */
 static int
 export_one(struct export *x, ext2_ino_t ino, const char *path, char **cause)
@@ -212,7 +311,9 @@ export_one(struct export *x, ext2_ino_t ino, const char *path, char **cause)
 	struct ext2_xattr_handle *h;
 	struct archive_entry	*e = x->entry;
 	const char		*first = NULL;
-	char			*target = NULL;
+	char			*target = NULL, *data = NULL;
+	enum norm		 norm;
+	size_t			 len = 0;
 	errcode_t		 rv;
 	int			 rc = -1;
 
@@ -222,16 +323,34 @@ export_one(struct export *x, ext2_ino_t ino, const char *path, char **cause)
 		    error_message(rv), ino);
 		return (-1);
 	}
+	if ((norm = norm_rule(x, path)) == NORM_DROP)
+		return (0);
 	archive_entry_clear(e);
 	archive_entry_set_pathname(e, path);
 	archive_entry_set_mode(e, inode->i_mode);
 	archive_entry_set_uid(e, inode_uid(*inode));
 	archive_entry_set_gid(e, inode_gid(*inode));
-	archive_entry_set_mtime(e, inode->i_mtime, 0);
+	if (x->clamp >= 0 && inode->i_mtime > x->clamp)
+		archive_entry_set_mtime(e, x->clamp, 0);
+	else
+		archive_entry_set_mtime(e, inode->i_mtime, 0);
+	if (!LINUX_S_ISREG(inode->i_mode))
+		norm = NORM_KEEP;
 	if (!LINUX_S_ISDIR(inode->i_mode) && inode->i_links_count > 1 &&
 	    (first = link_seen(x, ino, path)) != NULL) {
 		archive_entry_set_hardlink(e, first);
 		archive_entry_set_size(e, 0);
+	} else if (norm == NORM_EMPTY)
+		archive_entry_set_size(e, 0);
+	else if (norm == NORM_SHADOW) {
+		if ((data = read_small(x, ino, inode, path, &len,
+		    cause)) == NULL)
+			return (-1);
+		target = shadow_clamp(data, x->clamp, &len);
+		free(data);
+		data = target;
+		target = NULL;
+		archive_entry_set_size(e, len);
 	} else if (LINUX_S_ISREG(inode->i_mode))
 		archive_entry_set_size(e, EXT2_I_SIZE(inode));
 	else if (LINUX_S_ISLNK(inode->i_mode)) {
@@ -251,9 +370,19 @@ export_one(struct export *x, ext2_ino_t ino, const char *path, char **cause)
 	}
 	if (archive_write_header(x->a, e) < ARCHIVE_WARN) {
 		xasprintf(cause, "%s: %s", path, archive_error_string(x->a));
+		free(data);
 		return (-1);
 	}
-	if (first == NULL && LINUX_S_ISREG(inode->i_mode) &&
+	if (data != NULL) {
+		rc = archive_write_data(x->a, data, len) < 0 ? -1 : 0;
+		free(data);
+		if (rc != 0) {
+			xasprintf(cause, "%s: %s", path,
+			    archive_error_string(x->a));
+			return (-1);
+		}
+	} else if (first == NULL && norm == NORM_KEEP &&
+	    LINUX_S_ISREG(inode->i_mode) &&
 	    copy_data(x, ino, inode, path, cause) != 0)
 		return (-1);
 	rc = 0;
@@ -291,29 +420,29 @@ export_dir(struct export *x, ext2_ino_t dir, const char *path, char **cause)
 	return (rc);
 }
 
-/* Write the tar of image to out ("-": stdout), compressed by its suffix. */
+/*
+ * Write the tar of image to out ("-": stdout), compressed by its suffix.
+ * clamp >= 0 makes the archive reproducible (see norm_rules).
+ */
 int
-export_main(int argc, char **argv)
+image_export(const char *image, const char *out, long long clamp,
+    char **cause)
 {
 	struct export	 x;
 	errcode_t	 rv;
-	const char	*image, *out;
-	char		*tmp = NULL, *cause = NULL;
-	int		 fd = STDOUT_FILENO, rc = EXIT_BUILD;
+	char		*tmp = NULL;
+	mode_t		 mask;
+	int		 fd = STDOUT_FILENO, rc = -1;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: rootstrap export image "
-		    "file.tar[.gz|.xz|.zst|...]|-\n");
-		return (EXIT_USAGE);
-	}
-	image = argv[1];
-	out = argv[2];
 	memset(&x, 0, sizeof x);
+	x.clamp = clamp;
 	add_error_table(&et_ext2_error_table);
 	rv = ext2fs_open(image, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &x.fs);
-	if (rv != 0)
-		errx(EXIT_USAGE, "%s: %s while opening the filesystem", image,
+	if (rv != 0) {
+		xasprintf(cause, "%s: %s while opening the filesystem", image,
 		    error_message(rv));
+		return (-1);
+	}
 	x.a = archive_write_new();
 	if (strcmp(out, "-") == 0 ||
 	    archive_write_set_format_filter_by_ext(x.a, out) != ARCHIVE_OK)
@@ -321,35 +450,34 @@ export_main(int argc, char **argv)
 	if (strcmp(out, "-") != 0) {
 		/* Nothing half-written at out: a temporary name, renamed. */
 		xasprintf(&tmp, "%s.rootstrap-XXXXXX", out);
-		if ((fd = mkstemp(tmp)) == -1)
-			err(EXIT_USAGE, "%s", out);
-		mode_t mask = umask(0);
+		if ((fd = mkstemp(tmp)) == -1) {
+			xasprintf(cause, "%s: %s", out, strerror(errno));
+			goto out;
+		}
+		mask = umask(0);
 		umask(mask);
 		fchmod(fd, 0666 & ~mask);
 	}
 	if (archive_write_open_fd(x.a, fd) != ARCHIVE_OK) {
-		xasprintf(&cause, "%s: %s", out, archive_error_string(x.a));
+		xasprintf(cause, "%s: %s", out, archive_error_string(x.a));
 		goto out;
 	}
 	x.entry = archive_entry_new();
-	if (export_one(&x, EXT2_ROOT_INO, ".", &cause) != 0)
+	if (export_one(&x, EXT2_ROOT_INO, ".", cause) != 0)
 		goto out;
 	if (archive_write_close(x.a) != ARCHIVE_OK) {
-		xasprintf(&cause, "%s: %s", out, archive_error_string(x.a));
+		xasprintf(cause, "%s: %s", out, archive_error_string(x.a));
 		goto out;
 	}
 	if (tmp != NULL && (fsync(fd) == -1 || rename(tmp, out) == -1)) {
-		xasprintf(&cause, "%s: %s", out, strerror(errno));
+		xasprintf(cause, "%s: %s", out, strerror(errno));
 		goto out;
 	}
 	rc = 0;
 out:
-	if (rc != 0) {
-		fprintf(stderr, "rootstrap: export: %s\n", cause);
-		if (tmp != NULL)
-			unlink(tmp);
-	}
-	if (tmp != NULL)
+	if (rc != 0 && tmp != NULL && fd != -1)
+		unlink(tmp);
+	if (tmp != NULL && fd != -1)
 		close(fd);
 	if (x.entry != NULL)
 		archive_entry_free(x.entry);
@@ -360,6 +488,46 @@ out:
 	free(x.linkpath);
 	free(x.linkino);
 	free(tmp);
-	free(cause);
 	return (rc);
+}
+
+/* SOURCE_DATE_EPOCH, or -1 when unset or not a number. */
+long long
+source_date_epoch(void)
+{
+	const char	*s = getenv("SOURCE_DATE_EPOCH");
+	char		*end;
+	long long	 v;
+
+	if (s == NULL || *s == '\0')
+		return (-1);
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0)
+		return (-1);
+	return (v);
+}
+
+/* rootstrap export image out; reproducible with SOURCE_DATE_EPOCH. */
+int
+export_main(int argc, char **argv)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: rootstrap export image "
+		    "file.tar[.gz|.xz|.zst|...]|-\n");
+		return (EXIT_USAGE);
+	}
+	if (access(argv[1], R_OK) != 0)
+		err(EXIT_USAGE, "%s", argv[1]);
+	if (image_export(argv[1], argv[2], source_date_epoch(), &cause) != 0) {
+		fprintf(stderr, "rootstrap: %s\n", cause);
+		rc = strstr(cause, "while opening the filesystem") != NULL ?
+		    EXIT_USAGE : EXIT_BUILD;
+		free(cause);
+		return (rc);
+	}
+	return (0);
 }

@@ -38,6 +38,7 @@ const struct key global_keys[] = {
 	{ "mem",	 KEY_MEM,	"512M",		NULL },
 	{ "timeout",	 KEY_SECONDS,	"3600",		NULL },
 	{ "modulepath",	 KEY_PATHLIST,	"",		NULL },
+	{ "source_date_epoch", KEY_SECONDS, NULL,	NULL },
 	{ NULL,		 KEY_STRING,	NULL,		NULL },
 };
 

@@ -479,6 +479,73 @@ cache_reuse(struct build *b, const struct opts *o)
 	return (1);
 }
 
+/* SOURCE_DATE_EPOCH, else [global] source_date_epoch, else -1. */
+static long long
+build_epoch(const struct build *b)
+{
+	const char	*v = env_get(&b->plan.global, "source_date_epoch");
+
+	if (source_date_epoch() >= 0)
+		return (source_date_epoch());
+	return (v != NULL ? strtoll(v, NULL, 10) : -1);
+}
+
+/*
+ * A reproducible image. What the guest wrote is not: ext4's layout follows
+ * the kernel's timing, and logs, machine-id and shadow dates record the
+ * build. So the finished tree is exported with those normalised and times
+ * clamped, and written in sorted order into a fresh filesystem whose UUID
+ * and hash seed come from the configuration, sized to its content plus
+ * freespace, with every time e2fsprogs sets pinned to the epoch.
+ */
+static void
+reproduce(struct build *b, long long epoch, uint64_t freemb)
+{
+	uint64_t	 bytes, entries, mb;
+	char		 uuid[37], seed[37], size[32], inodes[32], opts[80];
+	char		 when[32];
+	char		*tar, *fresh, *cause;
+	int		 rc;
+	char		*argv[] = { MKE2FS, "-q", "-F", "-t", NULL, "-U", uuid,
+			    "-E", opts, "-N", inodes, NULL, NULL };
+
+	snprintf(when, sizeof when, "%lld", epoch);
+	setenv("E2FSPROGS_FAKE_TIME", when, 1);
+	xasprintf(&tar, "%s/root.tar", b->rundir);
+	if (image_export(b->tmpimage, tar, epoch, &cause) != 0 ||
+	    tar_measure(tar, &bytes, &entries, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "reproducible: %s", cause);
+	plan_uuids(&b->plan, uuid, seed);
+	mb = bytes / 1048576 + bytes / 1048576 / 10 + 32 + freemb;
+	parse_mb(env_get(&b->plan.global, "initialsize"), &bytes);
+	if (freemb == 0)
+		mb = bytes;
+	snprintf(size, sizeof size, "%llu", (unsigned long long)mb);
+	snprintf(inodes, sizeof inodes, "%llu",
+	    (unsigned long long)(entries + entries / 4 + 1024));
+	snprintf(opts, sizeof opts, "hash_seed=%s", seed);
+	argv[4] = (char *)env_get(&b->plan.global, "fstype");
+	if (image_allocate(b->image, mb, &fresh, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "reproducible: %s", cause);
+	argv[11] = fresh;
+	if ((rc = spawn_run(argv, 0, 0, &cause)) > 0)
+		xasprintf(&cause, "mke2fs exited with status %d", rc);
+	if (rc != 0 || populate_from_tar(fresh, tar, &cause) != 0) {
+		unlink(fresh);
+		build_fail(b, EXIT_BUILD, "reproducible: %s", cause);
+	}
+	if (rename(fresh, b->tmpimage) == -1) {
+		unlink(fresh);
+		build_fail(b, EXIT_BUILD, "reproducible: %s: %s", b->tmpimage,
+		    strerror(errno));
+	}
+	unlink(tar);
+	log_info("made reproducible: SOURCE_DATE_EPOCH %lld, UUID %s, %s MB",
+	    epoch, uuid, size);
+	free(fresh);
+	free(tar);
+}
+
 /* allocate, the modules in one UML boot, shrink, rename into place. */
 static void
 build_run(struct build *b, const struct opts *o)
@@ -510,7 +577,9 @@ build_run(struct build *b, const struct opts *o)
 		build_fail(b, EXIT_BUILD, NULL);
 
 	parse_mb(env_get(&b->plan.global, "freespace"), &mb);
-	if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0)
+	if (build_epoch(b) >= 0)
+		reproduce(b, build_epoch(b), mb);
+	else if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "shrink: %s", cause);
 
 	if (spawn_interrupted())

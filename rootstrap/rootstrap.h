@@ -164,6 +164,7 @@ char		*cache_dir(void);
 char		*cache_key(const struct plan *, const char *, const char *,
 		     char **);
 char		*cache_lookup(const char *, const char *);
+void		 plan_uuids(const struct plan *, char[37], char[37]);
 int		 cache_store(const char *, const char *, const char *,
 		     const char *, char **);
 int		 cache_main(int, char **);
@@ -175,6 +176,8 @@ int		 tar_measure(const char *, uint64_t *, uint64_t *, char **);
 
 /* export.c */
 int		 export_main(int, char **);
+int		 image_export(const char *, const char *, long long, char **);
+long long	 source_date_epoch(void);
 
 /* rundir.c */
 char		*rundir_make(const char *, char **);
