@@ -327,8 +327,34 @@ fix_network(const env_t *net, char **cause)
 	return (rc);
 }
 
+/*
+ * crypt's salt: random, except for a reproducible build, where it comes
+ * from what else goes into the image (FNV-1a, stretched to 16 bytes).
+ */
+static char *
+password_salt(const char *password, const env_t *env)
+{
+	const char	*epoch = env_get(env, "SOURCE_DATE_EPOCH");
+	uint8_t		 r[16];
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	const char	*p;
+	size_t		 i;
+
+	if (epoch == NULL)
+		return (crypt_gensalt_ra(NULL, 0, NULL, 0));
+	for (i = 0; i < sizeof r; i++) {
+		for (p = password; *p != '\0'; p++)
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+		for (p = epoch; *p != '\0'; p++)
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+		h = (h ^ i) * 0x100000001b3ULL;
+		r[i] = (uint8_t)(h >> 24);
+	}
+	return (crypt_gensalt_ra(NULL, 0, (const char *)r, sizeof r));
+}
+
 static int
-fix_root_password(const char *password, char **cause)
+fix_root_password(const char *password, const env_t *env, char **cause)
 {
 	char		*path = guest_path(GUEST_TARGET, "/etc/shadow");
 	char		*in, *line = NULL, *rest, *out, *hash = NULL, *salt;
@@ -349,7 +375,7 @@ fix_root_password(const char *password, char **cause)
 		goto out;
 	}
 	if (*password != '\0') {
-		if ((salt = crypt_gensalt_ra(NULL, 0, NULL, 0)) == NULL) {
+		if ((salt = password_salt(password, env)) == NULL) {
 			xasprintf(cause, "crypt_gensalt: %s", strerror(errno));
 			goto out;
 		}
@@ -449,7 +475,7 @@ uml_run(const struct plan *p, const env_t *env, char **cause)
 	    fix_hwclock(cause) != 0 ||
 	    fix_hostname(&p->net, cause) != 0 ||
 	    fix_network(&p->net, cause) != 0 ||
-	    fix_root_password(env_get(env, "root_password"), cause) != 0)
+	    fix_root_password(env_get(env, "root_password"), env, cause) != 0)
 		return (-1);
 	if (strcmp(modules, "yes") == 0 && install_modules(cause) != 0)
 		return (-1);

@@ -206,14 +206,22 @@ uml_argv(struct build *b, struct strv *argv, const char *extra)
 		strv_split(argv, extra, " \t");
 }
 
+static long long	 build_epoch(const struct build *);
+
 static void
 set_paths(struct build *b)
 {
+	char	 epoch[32];
 	size_t	 i;
 
+	snprintf(epoch, sizeof epoch, "%lld", build_epoch(b));
 	for (i = 0; i < b->plan.nsteps; i++) {
 		env_set(&b->plan.steps[i].env, "ROOTSTRAP_IMAGE", b->tmpimage);
 		env_set(&b->plan.steps[i].env, "ROOTSTRAP_RUNDIR", b->rundir);
+		/* Modules that can be reproducible should know. */
+		if (build_epoch(b) >= 0)
+			env_set(&b->plan.steps[i].env, "SOURCE_DATE_EPOCH",
+			    epoch);
 	}
 }
 

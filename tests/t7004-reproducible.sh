@@ -7,7 +7,9 @@ epoch=1700000000
 cp "$TEST_SRCDIR/../conf/rootstrap.conf" rootstrap.conf
 for n in a b; do
 	mkdir -p "$TEST_CACHE/repro-$n"
-	printf '[debian]\ncache=%s\n' "$TEST_CACHE/repro-$n" >$n.conf
+	# A root password too: its salt must not be random here.
+	printf '[debian]\ncache=%s\n[uml]\nroot_password=s3cret\n' \
+	    "$TEST_CACHE/repro-$n" >$n.conf
 done
 # Two builds at once, each with its own package cache.
 SOURCE_DATE_EPOCH=$epoch "$ROOTSTRAP" -c a.conf -o a.log a.img >a.out 2>&1 &
