@@ -58,6 +58,15 @@ has "crw-rw-rw- 0/0             1,3" verbose
 has "-rwsr-xr-x 0/0" verbose
 has " link to ./usr/bin/" verbose
 
+"$PYTHON3" - image.tar >acl.out <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    m = t.getmember("./var/log/journal")
+    print(sorted(k for k in m.pax_headers if "xattr" in k))
+PY
+has "SCHILY.xattr.system.posix_acl_access" acl.out
+has "SCHILY.xattr.system.posix_acl_default" acl.out
+
 # A broken image: an error, and nothing at the output path.
 head -c 1048576 /dev/zero >broken.img
 fails_with 2 "rootstrap: broken.img: Bad magic number in super-block while opening the filesystem" \
