@@ -144,10 +144,32 @@ cmp_str(const void *a, const void *b)
 }
 
 /*
+ * Keys that change how a build runs but not what it makes: where packages
+ * are cached, proxies, the guest's memory and kernel, the time limit, the
+ * directory it was started in. A reproducible image's UUID ignores them.
+ */
+static int
+runtime_key(const char *kv)
+{
+	static const char *const keys[] = { "cache", "http_proxy",
+	    "https_proxy", "ftp_proxy", "no_proxy", "timeout", "mem", "kernel",
+	    "umlargs", "ROOTSTRAP_WORKDIR", NULL };
+	size_t	 i, len;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		len = strlen(keys[i]);
+		if (strncmp(kv, keys[i], len) == 0 && kv[len] == '=')
+			return (1);
+	}
+	return (0);
+}
+
+/*
  * The configuration part of a build's identity: every step's name and
  * environment (sorted, without the per-build paths) and the [network]
  * settings the uml module reads. Module files are hashed too unless
- * files is 0. Sets *debian if the debian module runs.
+ * files is 0, which also leaves out runtime_key()s. Sets *debian if the
+ * debian module runs.
  */
 static int
 hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
@@ -166,7 +188,8 @@ hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
 			return (-1);
 		for (j = 0; j < s->env.n; j++) {
 			if (strncmp(s->env.v[j], "ROOTSTRAP_IMAGE=", 16) != 0 &&
-			    strncmp(s->env.v[j], "ROOTSTRAP_RUNDIR=", 17) != 0)
+			    strncmp(s->env.v[j], "ROOTSTRAP_RUNDIR=", 17) != 0 &&
+			    (files || !runtime_key(s->env.v[j])))
 				strv_add(&env, s->env.v[j]);
 		}
 		if (env.n > 0)
@@ -176,8 +199,10 @@ hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
 		strv_free(&env);
 		*debian |= s->stock != NULL && strcmp(s->name, "debian") == 0;
 	}
-	for (j = 0; j < p->net.n; j++)
-		hash_str(h, p->net.v[j]);
+	for (j = 0; j < p->net.n; j++) {
+		if (files || !runtime_key(p->net.v[j]))
+			hash_str(h, p->net.v[j]);
+	}
 	return (0);
 }
 
