@@ -36,7 +36,7 @@ static const struct key uml_keys[] = {
 	{ NULL,		   KEY_STRING,	NULL,	NULL },
 };
 
-static int	 fix_console(const char *, char **);
+static int	 fix_console(char **);
 static int	 fix_network(const env_t *, char **);
 
 static int
@@ -142,7 +142,7 @@ fix_inittab(char **cause)
 }
 
 static int
-fix_console(const char *fstype, char **cause)
+fix_console(char **cause)
 {
 	char	*path, *s, *tmp;
 	int	 rc = 0;
@@ -471,7 +471,7 @@ uml_run(const struct plan *p, const env_t *env, char **cause)
 	if (fstype == NULL)
 		fstype = p->fstype;
 	if (fix_fstab(fstype, modules, cause) != 0 ||
-	    fix_console(fstype, cause) != 0 ||
+	    fix_console(cause) != 0 ||
 	    fix_hwclock(cause) != 0 ||
 	    fix_hostname(&p->net, cause) != 0 ||
 	    fix_network(&p->net, cause) != 0 ||

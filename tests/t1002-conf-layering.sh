@@ -6,7 +6,7 @@
 cat >system.conf <<'CONF'
 [global]
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-modules=mkfs uml
+modules=network mkfs uml
 fstype=ext2
 mem=256M
 [network]
@@ -26,8 +26,10 @@ cat >extra.conf <<'CONF'
 hostname=from-c
 CONF
 ROOTSTRAP_SYSTEM_CONF=$TEST_TMP/system.conf run_status 0 "$ROOTSTRAP" -n -c extra.conf img
+sed -n '/^module network/,/^module mkfs/p' out >network.env
 sed -n '/^module mkfs/,/^module uml/p' out >mkfs.env
 sed -n '/^module uml/,$p' out >uml.env
+has_line "$(printf '\thostname=from-c')" network.env
 has "fstype=ext3" mkfs.env
 has "mem=256M" mkfs.env
 has "LANG=C.UTF-8" mkfs.env
