@@ -35,6 +35,7 @@ static const struct key debian_keys[] = {
 	{ "cache",	KEY_STRING,	"",		NULL },
 	{ "keyring",	KEY_STRING,	"",		NULL },
 	{ "clean",	KEY_BOOL,	"yes",		NULL },
+	{ "stall_timeout", KEY_SECONDS,	"30",		NULL },
 	{ NULL,		KEY_STRING,	NULL,		NULL },
 };
 

@@ -61,6 +61,7 @@ usage(int status)
 "       rootstrap run [options] image [--] command [argument ...]\n"
 "       rootstrap cache list|clean\n"
 "       rootstrap export image file.tar[.gz|.xz|.zst]|-\n"
+"       rootstrap fetch [-pv] [-c file]\n"
 "       rootstrap import [-nv] [-c file] [-o logfile] [-s MB] tarball imagefile\n"
 "\n"
 "Build a Debian root filesystem image for User-Mode Linux, without root.\n"
@@ -651,6 +652,8 @@ main(int argc, char **argv)
 		return (cache_main(argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return (export_main(argc - 1, argv + 1));
+	if (argc > 1 && strcmp(argv[1], "fetch") == 0)
+		return (fetch_main(argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], "import") == 0) {
 		o.import = "";
 		o.no_cache = 1;

@@ -174,6 +174,9 @@ int		 file_copy(const char *, const char *, char **);
 int		 populate_from_tar(const char *, const char *, char **);
 int		 tar_measure(const char *, uint64_t *, uint64_t *, char **);
 
+/* fetch-cmd.c (the rest of the package fetch is in debs.h) */
+int		 fetch_main(int, char **);
+
 /* export.c */
 int		 export_main(int, char **);
 int		 image_export(const char *, const char *, long long, char **);

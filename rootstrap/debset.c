@@ -1,0 +1,479 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+
+#include "debs.h"
+
+/*
+ * The packages [debian] asks for, fetched and verified on the host:
+ * InRelease checked with gpgv, each component's Packages.xz checked
+ * against it, debootstrap's selection resolved from them, and the .debs
+ * fetched into the persistent cache. Indexes are cached under their
+ * SHA256 (CACHE/by-hash/SHA256/HEX), so a mirror that moved on is
+ * noticed and an unchanged one costs only the InRelease.
+ */
+
+#define DEFAULT_KEYRING		"/usr/share/keyrings/debian-archive-keyring.gpg"
+#define INDEX_MAX		(1024UL * 1024 * 1024)	/* uncompressed */
+#define FETCH_PARALLEL		4
+#define FETCH_RETRIES		3
+
+/* The host's dpkg architecture: packages run natively under UML. */
+#if defined(__x86_64__)
+#define HOST_ARCH	"amd64"
+#elif defined(__i386__)
+#define HOST_ARCH	"i386"
+#elif defined(__aarch64__)
+#define HOST_ARCH	"arm64"
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_ARCH	"ppc64el"
+#elif defined(__s390x__)
+#define HOST_ARCH	"s390x"
+#elif defined(__riscv) && __riscv_xlen == 64
+#define HOST_ARCH	"riscv64"
+#else
+#error "unknown Debian architecture for this host"
+#endif
+
+struct debctx {
+	const env_t		*env;
+	const env_t		*global;
+	char			*mirror;	/* without a trailing / */
+	const char		*suite;
+	char			*cache;
+	struct fetch_opts	 fo;
+	struct release		 rel;
+	struct index		 idx;
+};
+
+/* [debian] cache, else $XDG_CACHE_HOME/rootstrap/debs, else ~/.cache/... */
+static char *
+debs_cache_dir(const env_t *env)
+{
+	const char	*v;
+	char		*dir;
+
+	if ((v = env_get(env, "cache")) != NULL && *v != '\0')
+		return (xstrdup(v));
+	if ((v = getenv("XDG_CACHE_HOME")) != NULL && *v == '/')
+		xasprintf(&dir, "%s/rootstrap/debs", v);
+	else if ((v = getenv("HOME")) != NULL && *v == '/')
+		xasprintf(&dir, "%s/.cache/rootstrap/debs", v);
+	else
+		return (NULL);
+	return (dir);
+}
+
+/* mkdir -p, for the cache's directories. */
+static int
+mkdirs(const char *path, char **cause)
+{
+	char	*p, *s;
+
+	p = xstrdup(path);
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			xasprintf(cause, "%s: %s while creating the package "
+			    "cache", p, strerror(errno));
+			free(p);
+			return (-1);
+		}
+		if (path[s - p] == '\0')
+			break;
+		*s = '/';
+	}
+	free(p);
+	return (0);
+}
+
+/* A compressed index, whole, into memory. */
+static int
+index_read(const char *path, const char *name, char **buf, size_t *len,
+    char **cause)
+{
+	struct archive		*a;
+	struct archive_entry	*ae;
+	size_t			 cap = 0;
+	la_ssize_t		 n;
+	int			 rc = -1;
+
+	*buf = NULL;
+	*len = 0;
+	a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &ae) != ARCHIVE_OK) {
+		xasprintf(cause, "%s: %s", name, archive_error_string(a));
+		goto out;
+	}
+	for (;;) {
+		if (*len + 65536 + 1 > cap) {
+			cap = cap == 0 ? 16 * 1024 * 1024 : cap * 2;
+			if (cap > INDEX_MAX) {
+				xasprintf(cause, "%s: larger than %lu bytes "
+				    "uncompressed", name, INDEX_MAX);
+				goto out;
+			}
+			*buf = xreallocarray(*buf, cap, 1);
+		}
+		if ((n = archive_read_data(a, *buf + *len, 65536)) < 0) {
+			xasprintf(cause, "%s: %s while decompressing", name,
+			    archive_error_string(a));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		*len += n;
+	}
+	(*buf)[*len] = '\0';
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(*buf);
+		*buf = NULL;
+	}
+	archive_read_free(a);
+	return (rc);
+}
+
+/* Fetch, verify and parse the suite's InRelease. */
+static int
+debs_release(struct debctx *c, char **cause)
+{
+	struct fetch_item	 it;
+	const char		*keyring = env_get(c->env, "keyring");
+	char			*text = NULL, *why = NULL;
+	size_t			 len;
+	int			 rc = -1;
+
+	if (keyring == NULL || *keyring == '\0')
+		keyring = DEFAULT_KEYRING;
+	memset(&it, 0, sizeof it);
+	xasprintf(&it.url, "%s/dists/%s/InRelease", c->mirror, c->suite);
+	xasprintf(&it.dest, "%s/by-hash/InRelease", c->cache);
+	unlink(it.dest);
+	if (fetch_files(&it, 1, &c->fo, cause) != 0)
+		goto out;
+	if (release_verify(keyring, it.dest, &text, &len, &why) != 0) {
+		xasprintf(cause, "%s: refused: %s", it.url, why);
+		goto out;
+	}
+	if (release_parse(&c->rel, text, len, &why) != 0 ||
+	    release_check(&c->rel, c->suite, time(NULL), &why) != 0) {
+		xasprintf(cause, "%s: refused: %s", it.url, why);
+		goto out;
+	}
+	rc = 0;
+out:
+	unlink(it.dest);
+	free(why);
+	free(text);
+	free(it.url);
+	free(it.dest);
+	return (rc);
+}
+
+/* Each component's Packages, checked against InRelease, parsed. */
+static int
+debs_indexes(struct debctx *c, char **cause)
+{
+	const struct release_file	*rf;
+	struct strv			 comps = { 0 };
+	struct fetch_item		*items;
+	char				*path, *buf, *why = NULL;
+	size_t				 i, len;
+	int				 rc = -1;
+
+	strv_split(&comps, env_get(c->env, "components"), " \t,");
+	if (comps.n == 0)
+		strv_add(&comps, "main");
+	items = xcalloc(comps.n, sizeof *items);
+	for (i = 0; i < comps.n; i++) {
+		xasprintf(&path, "%s/binary-%s/Packages.xz", comps.v[i],
+		    HOST_ARCH);
+		if ((rf = release_find(&c->rel, path)) == NULL) {
+			xasprintf(cause, "%s/dists/%s/InRelease lists no %s "
+			    "(is '%s' a component of %s?)", c->mirror,
+			    c->suite, path, comps.v[i], c->suite);
+			free(path);
+			goto out;
+		}
+		xasprintf(&items[i].url, "%s/dists/%s/%s", c->mirror, c->suite,
+		    path);
+		xasprintf(&items[i].dest, "%s/by-hash/SHA256/%s", c->cache,
+		    rf->sha256);
+		memcpy(items[i].sha256, rf->sha256, sizeof items[i].sha256);
+		items[i].size = rf->size;
+		free(path);
+	}
+	for (i = 0; i < comps.n; i++) {
+		if (access(items[i].dest, F_OK) == 0 &&
+		    fetch_verify(items[i].dest, items[i].size, items[i].sha256,
+		    &why) != 0) {
+			log_warnx("%s; fetching it again", why);
+			unlink(items[i].dest);
+		}
+		free(why);
+		why = NULL;
+		if (access(items[i].dest, F_OK) == 0)
+			continue;
+		if (fetch_files(&items[i], 1, &c->fo, cause) != 0)
+			goto out;
+	}
+	for (i = 0; i < comps.n; i++) {
+		if (index_read(items[i].dest, items[i].url, &buf, &len,
+		    cause) != 0)
+			goto out;
+		if (index_add(&c->idx, buf, len, items[i].url, cause) != 0)
+			goto out;
+	}
+	index_sort(&c->idx);
+	rc = 0;
+out:
+	for (i = 0; i < comps.n; i++) {
+		free(items[i].url);
+		free(items[i].dest);
+	}
+	free(items);
+	strv_free(&comps);
+	return (rc);
+}
+
+/* The cache file of a package: its pool name, as debootstrap keeps it. */
+static int
+deb_item(struct debctx *c, const struct stanza *st, struct fetch_item *it,
+    char **cause)
+{
+	const char	*base;
+
+	if (st->filename == NULL || st->sha256 == NULL ||
+	    st->version == NULL || st->arch == NULL ||
+	    st->size == UINT64_MAX || st->size == 0) {
+		xasprintf(cause, "%s: the index lacks its Filename, Version, "
+		    "Architecture, Size or SHA256", st->package);
+		return (-1);
+	}
+	base = strrchr(st->filename, '/');
+	base = base != NULL ? base + 1 : st->filename;
+	if (*st->filename == '/' || strstr(st->filename, "..") != NULL ||
+	    *base == '\0' || *base == '.' || strlen(st->sha256) != 64 ||
+	    strspn(st->sha256, "0123456789abcdef") != 64) {
+		xasprintf(cause, "%s: bad Filename or SHA256 in the index",
+		    st->package);
+		return (-1);
+	}
+	xasprintf(&it->url, "%s/%s", c->mirror, st->filename);
+	xasprintf(&it->dest, "%s/%s", c->cache, base);
+	memcpy(it->sha256, st->sha256, sizeof it->sha256);
+	it->size = st->size;
+	return (0);
+}
+
+static void
+deb_fill(struct deb *d, const struct stanza *st, const char *path)
+{
+	d->package = xstrdup(st->package);
+	d->version = xstrdup(st->version);
+	d->arch = xstrdup(st->arch);
+	d->path = xstrdup(path);
+	d->control = xstrndup(st->text, st->len);
+	d->essential = st->essential != NULL &&
+	    strcmp(st->essential, "yes") == 0;
+	d->required = st->priority != NULL &&
+	    strcmp(st->priority, "required") == 0;
+}
+
+/* A [debian] key, else the [global] one (proxies live there). */
+static const char *
+debctx_get(const struct debctx *c, const char *key)
+{
+	const char	*v;
+
+	if ((v = env_get(c->env, key)) == NULL && c->global != NULL)
+		v = env_get(c->global, key);
+	return (v);
+}
+
+static void
+debctx_setup(struct debctx *c, const env_t *env, const env_t *global)
+{
+	const char	*v;
+	size_t		 len;
+
+	memset(c, 0, sizeof *c);
+	c->env = env;
+	c->global = global;
+	c->suite = env_get(env, "dist");
+	c->mirror = xstrdup(env_get(env, "mirror"));
+	len = strlen(c->mirror);
+	while (len > 0 && c->mirror[len - 1] == '/')
+		c->mirror[--len] = '\0';
+	/* The mirror's scheme picks the proxy key, as for curl itself. */
+	c->fo.proxy = debctx_get(c, strncmp(c->mirror, "https:", 6) == 0 ?
+	    "https_proxy" : "http_proxy");
+	c->fo.noproxy = debctx_get(c, "no_proxy");
+	c->fo.stall = 30;
+	if ((v = env_get(env, "stall_timeout")) != NULL && *v != '\0')
+		c->fo.stall = strtol(v, NULL, 10);
+	c->fo.parallel = FETCH_PARALLEL;
+	c->fo.retries = FETCH_RETRIES;
+}
+
+/*
+ * Resolve and fetch everything the [debian] section asks for; [global]
+ * keys (the proxies) are taken from global_env where debian_env lacks
+ * them. On success out holds the packages in installation order.
+ */
+int
+debset_fetch(const env_t *debian_env, const env_t *global_env,
+    struct debset *out, char **cause)
+{
+	struct debctx		  c;
+	struct resolve_in	  in;
+	struct strv		  required = { 0 }, base = { 0 };
+	const struct stanza	**order = NULL;
+	struct fetch_item	 *items = NULL, it;
+	char			 *why = NULL, *lock = NULL;
+	size_t			  i, n = 0, nfetch = 0, cached = 0;
+	uint64_t		  bytes = 0;
+	int			  lockfd = -1, rc = -1;
+
+	memset(out, 0, sizeof *out);
+	debctx_setup(&c, debian_env, global_env);
+	if ((c.cache = debs_cache_dir(debian_env)) == NULL) {
+		xasprintf(cause, "no package cache: set [debian] cache, "
+		    "XDG_CACHE_HOME or HOME");
+		goto out;
+	}
+	xasprintf(&lock, "%s/by-hash/SHA256", c.cache);
+	if (mkdirs(lock, cause) != 0)
+		goto out;
+	free(lock);
+
+	/* One fetch at a time per cache: .partial files are shared. */
+	xasprintf(&lock, "%s/.lock", c.cache);
+	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		xasprintf(cause, "%s: %s", lock, strerror(errno));
+		goto out;
+	}
+	if (flock(lockfd, LOCK_EX | LOCK_NB) != 0) {
+		log_info("waiting for another rootstrap using %s", c.cache);
+		if (flock(lockfd, LOCK_EX) != 0) {
+			xasprintf(cause, "%s: %s", lock, strerror(errno));
+			goto out;
+		}
+	}
+
+	if (debs_release(&c, cause) != 0 || debs_indexes(&c, cause) != 0)
+		goto out;
+
+	/* Which packages. */
+	memset(&in, 0, sizeof in);
+	in.suite = c.rel.codename != NULL ? c.rel.codename : c.suite;
+	in.variant = env_get(debian_env, "variant");
+	in.mirror = c.mirror;
+	strv_split(&in.include, env_get(debian_env, "include"), " \t,");
+	strv_split(&in.exclude, env_get(debian_env, "exclude"), " \t,");
+	rc = resolve_select(&c.idx, &in, &required, &base, &why);
+	strv_free(&in.include);
+	strv_free(&in.exclude);
+	if (rc != 0) {
+		xasprintf(cause, "%s %s: %s", c.mirror, c.suite, why);
+		goto out;
+	}
+	rc = -1;
+	order = resolve_order(&c.idx, &required, &base, &n);
+
+	/* What the cache lacks. */
+	items = xcalloc(n + 1, sizeof *items);
+	for (i = 0; i < n; i++) {
+		if (deb_item(&c, order[i], &items[nfetch], cause) != 0)
+			goto out;
+		if (access(items[nfetch].dest, F_OK) == 0) {
+			if (fetch_verify(items[nfetch].dest,
+			    items[nfetch].size, items[nfetch].sha256,
+			    &why) == 0) {
+				cached++;
+				free(items[nfetch].url);
+				free(items[nfetch].dest);
+				memset(&items[nfetch], 0, sizeof *items);
+				continue;
+			}
+			log_warnx("%s; fetching it again", why);
+			free(why);
+			why = NULL;
+			unlink(items[nfetch].dest);
+		}
+		bytes += items[nfetch].size;
+		nfetch++;
+	}
+	log_info("%s %s: %zu packages, %zu cached, fetching %zu (%.1f MB) "
+	    "into %s", c.mirror, c.suite, n, cached, nfetch,
+	    bytes / 1048576.0, c.cache);
+	if (nfetch > 0 && fetch_files(items, nfetch, &c.fo, cause) != 0)
+		goto out;
+
+	out->v = xcalloc(n + 1, sizeof *out->v);
+	for (i = 0; i < n; i++) {
+		memset(&it, 0, sizeof it);
+		if (deb_item(&c, order[i], &it, cause) != 0)
+			goto out;
+		deb_fill(&out->v[out->n++], order[i], it.dest);
+		free(it.url);
+		free(it.dest);
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		debset_free(out);
+	for (i = 0; items != NULL && i < nfetch; i++) {
+		free(items[i].url);
+		free(items[i].dest);
+	}
+	free(items);
+	free(order);
+	strv_free(&required);
+	strv_free(&base);
+	free(why);
+	if (lockfd != -1)
+		close(lockfd);
+	free(lock);
+	index_free(&c.idx);
+	release_free(&c.rel);
+	free(c.mirror);
+	free(c.cache);
+	return (rc);
+}
+
+void
+debset_free(struct debset *set)
+{
+	size_t	 i;
+
+	for (i = 0; i < set->n; i++) {
+		free(set->v[i].package);
+		free(set->v[i].version);
+		free(set->v[i].arch);
+		free(set->v[i].path);
+		free(set->v[i].control);
+	}
+	free(set->v);
+	memset(set, 0, sizeof *set);
+}

@@ -1,0 +1,139 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <err.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "debs.h"
+
+/*
+ * rootstrap fetch: resolve and download what a build's [debian] section
+ * asks for into the package cache, without building anything. Useful to
+ * fill the cache ahead of time, to see the package list, and to test the
+ * host-side fetch on its own.
+ */
+
+static __attribute__((noreturn)) void
+fetch_usage(int status)
+{
+	FILE	*f = status == 0 ? stdout : stderr;
+
+	fprintf(f,
+"usage: rootstrap fetch [-pv] [-c file]\n"
+"\n"
+"Resolve and download the packages [debian] asks for into the package\n"
+"cache, verified against the suite's signed InRelease.\n"
+"\n"
+"  -c, --config FILE   read FILE after the system and ./rootstrap.conf\n"
+"  -p, --print         print \"package version path\" for each package,\n"
+"                      in installation order\n"
+"  -v, --verbose       show debug lines\n"
+"  -h, --help          show this help\n");
+	exit(status);
+}
+
+/* The configuration, checked as for a build. */
+static void
+fetch_config(struct conf *c, struct plan *p, const char *extra)
+{
+	struct plan_ctx	 ctx;
+	const char	*system = getenv("ROOTSTRAP_SYSTEM_CONF");
+	const char	*libexec = getenv("ROOTSTRAP_LIBEXECDIR");
+	char		 cwd[PATH_MAX], *stockdir;
+	size_t		 i;
+	int		 has_debian = 0;
+
+	conf_init(c);
+	if (system == NULL)
+		system = SYSCONFDIR "/rootstrap/rootstrap.conf";
+	if (*system != '\0')
+		conf_load(c, system, 0);
+	conf_load(c, "rootstrap.conf", 0);
+	if (extra != NULL)
+		conf_load(c, extra, 1);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		err(EXIT_USAGE, "getcwd");
+	if (libexec == NULL || *libexec == '\0')
+		libexec = PKGLIBEXECDIR;
+	xasprintf(&stockdir, "%s/modules", libexec);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.image = "IMAGE";
+	ctx.rundir = "RUNDIR";
+	ctx.workdir = cwd;
+	ctx.stockdir = stockdir;
+	ctx.sitedir = SYSCONFDIR "/rootstrap/modules";
+	plan_make(p, c, &ctx);
+	/* [debian] matters here even when no build would run debian. */
+	for (i = 0; i < p->nsteps; i++)
+		has_debian |= p->steps[i].stock == module_find("debian");
+	if (!has_debian && c->errors.n == 0)
+		module_find("debian")->check(c, &p->debian);
+	for (i = 0; i < c->errors.n; i++)
+		fprintf(stderr, "%s\n", c->errors.v[i]);
+	if (c->errors.n != 0)
+		errx(EXIT_USAGE, "%zu error%s in the configuration; nothing "
+		    "was fetched", c->errors.n, c->errors.n == 1 ? "" : "s");
+	free(stockdir);
+}
+
+int
+fetch_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "print",	no_argument,		NULL, 'p' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct conf	 c;
+	struct plan	 p;
+	struct debset	 set;
+	const char	*config = NULL;
+	char		*cause = NULL;
+	size_t		 i;
+	int		 ch, print = 0;
+
+	while ((ch = getopt_long(argc, argv, "+c:pvh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'p':
+			print = 1;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		case 'h':
+			fetch_usage(0);
+		default:
+			fetch_usage(EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		fetch_usage(EXIT_USAGE);
+	/* stdout is for --print; progress and messages go to stderr. */
+	log_fd = STDERR_FILENO;
+	fetch_config(&c, &p, config);
+	spawn_init();
+	if (debset_fetch(&p.debian, &p.global, &set, &cause) != 0) {
+		log_error("fetch: %s", cause);
+		free(cause);
+		return (spawn_signal != 0 ? 128 + spawn_signal : EXIT_BUILD);
+	}
+	for (i = 0; print && i < set.n; i++)
+		printf("%s %s %s\n", set.v[i].package, set.v[i].version,
+		    set.v[i].path);
+	debset_free(&set);
+	plan_free(&p);
+	conf_free(&c);
+	return (fflush(stdout) == 0 ? 0 : EXIT_BUILD);
+}
