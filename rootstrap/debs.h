@@ -41,6 +41,8 @@ struct debset {
 /* Resolve and fetch everything [debian] asks for. 0, or -1 with *cause. */
 int		 debset_fetch(const env_t *, const env_t *, struct debset *,
 		     char **);
+int		 debset_resolve(const env_t *, const env_t *, struct debset *,
+		     char **);
 void		 debset_free(struct debset *);
 
 /* packages.c: the stanzas of Packages files, as far as we need them. */

@@ -48,6 +48,9 @@
 #error "unknown Debian architecture for this host"
 #endif
 
+static int	 debset_get(const env_t *, const env_t *, struct debset *,
+		     int, char **);
+
 struct debctx {
 	const env_t		*env;
 	const env_t		*global;
@@ -320,8 +323,9 @@ debctx_setup(struct debctx *c, const env_t *env, const env_t *global)
 	memset(c, 0, sizeof *c);
 	c->env = env;
 	c->global = global;
-	c->suite = env_get(env, "dist");
-	c->mirror = xstrdup(env_get(env, "mirror"));
+	if ((c->suite = env_get(env, "dist")) == NULL)
+		c->suite = "";
+	c->mirror = xstrdup((v = env_get(env, "mirror")) != NULL ? v : "");
 	len = strlen(c->mirror);
 	while (len > 0 && c->mirror[len - 1] == '/')
 		c->mirror[--len] = '\0';
@@ -345,6 +349,21 @@ int
 debset_fetch(const env_t *debian_env, const env_t *global_env,
     struct debset *out, char **cause)
 {
+	return (debset_get(debian_env, global_env, out, 1, cause));
+}
+
+/* The same without fetching the .debs: paths are where they would be. */
+int
+debset_resolve(const env_t *debian_env, const env_t *global_env,
+    struct debset *out, char **cause)
+{
+	return (debset_get(debian_env, global_env, out, 0, cause));
+}
+
+static int
+debset_get(const env_t *debian_env, const env_t *global_env,
+    struct debset *out, int download, char **cause)
+{
 	struct debctx		  c;
 	struct resolve_in	  in;
 	struct strv		  required = { 0 }, base = { 0 };
@@ -357,6 +376,10 @@ debset_fetch(const env_t *debian_env, const env_t *global_env,
 
 	memset(out, 0, sizeof *out);
 	debctx_setup(&c, debian_env, global_env);
+	if (*c.suite == '\0' || *c.mirror == '\0') {
+		xasprintf(cause, "[debian] dist and mirror must be set");
+		goto out;
+	}
 	if ((c.cache = debs_cache_dir(debian_env)) == NULL) {
 		xasprintf(cause, "no package cache: set [debian] cache, "
 		    "XDG_CACHE_HOME or HOME");
@@ -406,7 +429,7 @@ debset_fetch(const env_t *debian_env, const env_t *global_env,
 	for (i = 0; i < n; i++) {
 		if (deb_item(&c, order[i], &items[nfetch], cause) != 0)
 			goto out;
-		if (access(items[nfetch].dest, F_OK) == 0) {
+		if (download && access(items[nfetch].dest, F_OK) == 0) {
 			if (fetch_verify(items[nfetch].dest,
 			    items[nfetch].size, items[nfetch].sha256,
 			    &why) == 0) {
@@ -424,11 +447,14 @@ debset_fetch(const env_t *debian_env, const env_t *global_env,
 		bytes += items[nfetch].size;
 		nfetch++;
 	}
-	log_info("%s %s: %zu packages, %zu cached, fetching %zu (%.1f MB) "
-	    "into %s", c.mirror, c.suite, n, cached, nfetch,
-	    bytes / 1048576.0, c.cache);
-	if (nfetch > 0 && fetch_files(items, nfetch, &c.fo, cause) != 0)
-		goto out;
+	if (download) {
+		log_info("%s %s: %zu packages, %zu cached, fetching %zu "
+		    "(%.1f MB) into %s", c.mirror, c.suite, n, cached, nfetch,
+		    bytes / 1048576.0, c.cache);
+		if (nfetch > 0 && fetch_files(items, nfetch, &c.fo,
+		    cause) != 0)
+			goto out;
+	}
 
 	out->v = xcalloc(n + 1, sizeof *out->v);
 	for (i = 0; i < n; i++) {

@@ -26,12 +26,13 @@ fetch_usage(int status)
 	FILE	*f = status == 0 ? stdout : stderr;
 
 	fprintf(f,
-"usage: rootstrap fetch [-pv] [-c file]\n"
+"usage: rootstrap fetch [-npv] [-c file]\n"
 "\n"
 "Resolve and download the packages [debian] asks for into the package\n"
 "cache, verified against the suite's signed InRelease.\n"
 "\n"
 "  -c, --config FILE   read FILE after the system and ./rootstrap.conf\n"
+"  -n, --dry-run       resolve only: fetch the indexes, not the packages\n"
 "  -p, --print         print \"package version path\" for each package,\n"
 "                      in installation order\n"
 "  -v, --verbose       show debug lines\n"
@@ -88,6 +89,7 @@ fetch_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config",	required_argument,	NULL, 'c' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "print",	no_argument,		NULL, 'p' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -99,12 +101,15 @@ fetch_main(int argc, char **argv)
 	const char	*config = NULL;
 	char		*cause = NULL;
 	size_t		 i;
-	int		 ch, print = 0;
+	int		 ch, print = 0, dry_run = 0;
 
-	while ((ch = getopt_long(argc, argv, "+c:pvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:npvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
+			break;
+		case 'n':
+			dry_run = 1;
 			break;
 		case 'p':
 			print = 1;
@@ -124,7 +129,8 @@ fetch_main(int argc, char **argv)
 	log_fd = STDERR_FILENO;
 	fetch_config(&c, &p, config);
 	spawn_init();
-	if (debset_fetch(&p.debian, &p.global, &set, &cause) != 0) {
+	if ((dry_run ? debset_resolve : debset_fetch)(&p.debian, &p.global,
+	    &set, &cause) != 0) {
 		log_error("fetch: %s", cause);
 		free(cause);
 		return (spawn_signal != 0 ? 128 + spawn_signal : EXIT_BUILD);

@@ -31,7 +31,7 @@ static int	 release_date(const char *, time_t *);
 /*
  * Check path's signature against keyring with gpgv and return the signed
  * text in *out. A missing, bad or unknown-key signature is an error whose
- * cause ends with gpgv's own words.
+ * cause ends with gpgv's own words; the caller names the file.
  */
 int
 release_verify(const char *keyring, const char *path, char **out,
@@ -89,9 +89,8 @@ release_verify(const char *keyring, const char *path, char **out,
 		while (errlen > 0 && err[errlen - 1] == '\n')
 			err[--errlen] = '\0';
 		last = (nl = strrchr(err, '\n')) != NULL ? nl + 1 : err;
-		xasprintf(cause, "%s: signature check failed with keyring %s "
-		    "(%s)", path, keyring, *last != '\0' ? last :
-		    "gpgv failed");
+		xasprintf(cause, "signature check failed with keyring %s (%s)",
+		    keyring, *last != '\0' ? last : "gpgv failed");
 		goto out;
 	}
 
