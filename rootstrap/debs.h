@@ -29,9 +29,10 @@ struct deb {
 };
 
 /*
- * Essential and required packages first, then the rest; within each
- * group a package comes after what it Pre-Depends and Depends on, except
- * where a dependency cycle forces a choice.
+ * Essential packages first (with what they depend on), then required
+ * ones, then the rest; within each group a package comes after what it
+ * Pre-Depends and Depends on, except where a dependency cycle forces a
+ * choice.
  */
 struct debset {
 	struct deb	*v;

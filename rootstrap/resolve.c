@@ -280,8 +280,8 @@ order_visit(struct order *o, const char *name)
 }
 
 /*
- * The stanzas of required and base in installation order: Essential and
- * required packages first, and each after its dependencies unless a
+ * The stanzas of required and base in installation order: Essential,
+ * then required packages first, and each after its dependencies unless a
  * cycle prevents it. Returns an array of *n entries; the caller frees it.
  */
 const struct stanza **
@@ -304,15 +304,19 @@ resolve_order(const struct index *idx, const struct strv *required,
 	o.seen = xcalloc(all.n + 1, 1);
 	o.out = xcalloc(all.n + 1, sizeof *o.out);
 
-	/* Pass 0: Essential or required; pass 1: the rest. */
-	for (pass = 0; pass < 2; pass++) {
+	/*
+	 * Essential packages first: nothing declares a dependency on them,
+	 * yet everything may use them. Then required, then the rest.
+	 */
+	for (pass = 0; pass < 3; pass++) {
 		for (i = 0; i < all.n; i++) {
 			st = index_lookup(idx, all.v[i]);
 			if (st == NULL)
 				continue;
-			if (pass == 0 && !(set_has(required, all.v[i]) ||
-			    (st->essential != NULL &&
-			    strcmp(st->essential, "yes") == 0)))
+			if (pass == 0 && (st->essential == NULL ||
+			    strcmp(st->essential, "yes") != 0))
+				continue;
+			if (pass == 1 && !set_has(required, all.v[i]))
 				continue;
 			order_visit(&o, all.v[i]);
 		}

@@ -201,7 +201,28 @@ check "http_proxy in the environment: InRelease came through the proxy" \
     grep -q "^GET http://deb.debian.org/debian/dists/bookworm/InRelease " \
     "$TEST_TMP/requests.log"
 
-# 13. Bad input: an unknown package, a component the suite lacks.
+# 13. Interrupted: SIGINT ends it promptly, with nothing of dash cached.
+rm -f "$DASH" "$DASH.partial"
+printf 'stall /pool/main/d/dash/ 600\n' >"$TEST_TMP/faults"
+conf minbase "systemd-sysv udev" "stall_timeout=300" >int.conf
+"$ROOTSTRAP" fetch -c int.conf >/dev/null 2>"$TEST_TMP/out" &
+pid=$!
+i=0
+while ! grep -q dash "$TEST_TMP/requests.log" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -INT $pid
+start=$(date +%s)
+wait $pid
+status=$?
+check "SIGINT: exit status 130" test "$status" = 130
+check "SIGINT: over at once" test $(($(date +%s) - start)) -lt 5
+has "interrupted by Interrupt"
+check "SIGINT: dash is not in the cache" test ! -e "$DASH"
+: >"$TEST_TMP/faults"
+
+# 14. Bad input: an unknown package, a component the suite lacks, usage.
 conf minbase "no-such-package-here" >bad.conf
 fetch -n -c bad.conf
 check "an unknown package: exit status 1" test $? = 1
@@ -210,5 +231,12 @@ conf minbase "" "components=main nonesuch" >bad.conf
 fetch -n -c bad.conf
 check "an unknown component: exit status 1" test $? = 1
 has "lists no nonesuch/binary-amd64/Packages.xz"
+conf minbase "" "stall_timeout=soon" >bad.conf
+fetch -n -c bad.conf
+check "a bad stall_timeout: exit status 2" test $? = 2
+has "bad.conf:10: stall_timeout: invalid number of seconds 'soon'"
+fetch -n extra
+check "an extra argument: exit status 2" test $? = 2
+has "usage: rootstrap fetch"
 
 finish
