@@ -145,7 +145,7 @@ cmp_str(const void *a, const void *b)
 
 /*
  * Keys that change how a build runs but not what it makes: where packages
- * are cached, proxies, the guest's memory and kernel, the time limit, the
+ * are cached, proxies, the guest's memory and kernel, the time limits, the
  * directory it was started in. A reproducible image's UUID ignores them.
  */
 static int
@@ -153,7 +153,7 @@ runtime_key(const char *kv)
 {
 	static const char *const keys[] = { "cache", "http_proxy",
 	    "https_proxy", "ftp_proxy", "no_proxy", "timeout", "mem", "kernel",
-	    "umlargs", "ROOTSTRAP_WORKDIR", NULL };
+	    "umlargs", "ROOTSTRAP_WORKDIR", "stall_timeout", NULL };
 	size_t	 i, len;
 
 	for (i = 0; keys[i] != NULL; i++) {
