@@ -47,7 +47,7 @@ same_as_debootstrap() {
 	include=$2
 	conf "$variant" "$include" >sel.conf
 	fetch -n -p -c sel.conf
-	check "fetch -n resolves $variant${include:+ + $include}" \
+	check "fetch -n resolves ${variant:-the default variant}${include:+ + $include}" \
 	    test -s "$TEST_TMP/list"
 	cut -d' ' -f1 "$TEST_TMP/list" | sort >ours
 	if [ "$(id -u)" != 0 ]; then
