@@ -23,7 +23,9 @@
 struct deb {
 	char	*package, *version, *arch;
 	char	*path;		/* absolute path of the verified .deb in the cache */
-	char	*control;	/* its whole Packages stanza (dpkg's status/available) */
+	char	*control;	/* its whole Packages stanza, as the index has it
+				   (Filename, Size, SHA256 too), ending in \n:
+				   for dpkg's status and available */
 	int	 essential;	/* Essential: yes */
 	int	 required;	/* Priority: required */
 };

@@ -275,9 +275,9 @@ static int
 xfer_finish(struct fetch *f, struct xfer *x, CURLcode code, char **cause)
 {
 	struct fetch_item	*it = x->item;
-	char			*why = NULL, *bad = NULL, hex[65];
+	struct stat		 st;
+	char			*why = NULL, *bad = NULL;
 	long			 status = 0;
-	uint64_t		 size;
 	int			 rc = -1;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -323,12 +323,16 @@ xfer_finish(struct fetch *f, struct xfer *x, CURLcode code, char **cause)
 	/* Complete as far as the server is concerned: check it. */
 	if (it->size != 0 && fetch_verify(x->partial, it->size, it->sha256,
 	    &bad) != 0) {
-		if (sha256_file(x->partial, hex, &size, cause) != 0)
+		if (stat(x->partial, &st) != 0) {
+			xasprintf(cause, "%s", bad);
+			free(bad);
 			return (-1);
-		if (size < it->size) {
+		}
+		if ((uint64_t)st.st_size < it->size) {
+			/* A short file: the rest may come with a Range. */
 			free(bad);
 			xasprintf(&why, "got %llu of %llu bytes",
-			    (unsigned long long)size,
+			    (unsigned long long)st.st_size,
 			    (unsigned long long)it->size);
 			goto retry;
 		}
@@ -393,6 +397,7 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 	CURLMsg		*msg;
 	CURLcode	 code;
 	long long	 now, wait, next_report = 0;
+	long		 timeout;
 	size_t		 i, queued;
 	int		 left, still, rc = -1;
 
@@ -451,12 +456,21 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 			    (char **)&x);
 			if (xfer_finish(&f, x, code, cause) != 0)
 				goto out;
+			/* A free slot: fill it now, not after a poll. */
+			wait = 0;
 		}
 		if (f.n > 1 && (f.tty ? now >= next_report : 1)) {
 			fetch_report(&f, 0);
 			next_report = now + 250;
 		}
-		if (f.running > 0 || wait > 0)
+		/*
+		 * file:// transfers have no socket to wait on: only curl's
+		 * own timer says when to call it again.
+		 */
+		if (curl_multi_timeout(f.multi, &timeout) == CURLM_OK &&
+		    timeout >= 0 && timeout < wait)
+			wait = timeout;
+		if (wait > 0)
 			curl_multi_poll(f.multi, NULL, 0, (int)wait, NULL);
 	}
 	if (f.n > 1)
