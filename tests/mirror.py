@@ -29,6 +29,8 @@ way, so a test can point http_proxy at it and count the requests.
                      status CODE      answer with that HTTP status
                      stall SECONDS    send the headers, then nothing for
                                       SECONDS, then close the connection
+                     hang SECONDS     send nothing at all, not even the
+                                      headers, for SECONDS, then close
                      truncate BYTES   serve only the first BYTES bytes, as if
                                       that were the whole file
                      close BYTES      announce the whole file, send BYTES
@@ -173,6 +175,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(404, kind)
         if kind == "status":
             return self.answer(int(fargs[0]), kind)
+        if kind == "hang":
+            log("%s %s - 0 hang" % (self.command, self.path))
+            time.sleep(float(fargs[0]))
+            self.close_connection = True
+            return
         local = cached(path)
         if local is None:
             return self.answer(404, "upstream")

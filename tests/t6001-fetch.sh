@@ -134,6 +134,19 @@ has "Operation too slow"
 has "gave up after 4 tries"
 check "stall: over in under 60 s (took ${took} s)" test "$took" -lt 60
 
+# A server that never answers once: timed out, then tried again.
+refetch_dash 'hang /pool/main/d/dash/ 600 count=1'
+check "no answer once: the fetch succeeds" test "$status" = 0
+has "trying again in 1 s"
+check "no answer once: dash is cached" test -e "$DASH"
+
+# Two 503s: transient, retried after 1 s and 2 s.
+refetch_dash 'status /pool/main/d/dash/ 503 count=2'
+check "503 twice: the fetch succeeds" test "$status" = 0
+has "HTTP status 503; trying again in 2 s"
+check "503 twice: three requests for dash" \
+    test "$(grep -c 'dash_' "$TEST_TMP/requests.log")" = 3
+
 # 6. A connection closed mid-body: resumed with a Range request.
 refetch_dash 'close /pool/main/d/dash/ 20000 count=1'
 check "close mid-body: the fetch succeeds" test "$status" = 0
