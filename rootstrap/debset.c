@@ -162,12 +162,17 @@ debs_release(struct debctx *c, char **cause)
 {
 	struct fetch_item	 it;
 	const char		*keyring = env_get(c->env, "keyring");
-	char			*text = NULL, *why = NULL;
+	char			*text = NULL, *why = NULL, *kr = NULL;
 	size_t			 len;
 	int			 rc = -1;
 
 	if (keyring == NULL || *keyring == '\0')
 		keyring = DEFAULT_KEYRING;
+	/* gpgv looks a bare name up in ~/.gnupg; the config means a file. */
+	if (strchr(keyring, '/') == NULL) {
+		xasprintf(&kr, "./%s", keyring);
+		keyring = kr;
+	}
 	memset(&it, 0, sizeof it);
 	xasprintf(&it.url, "%s/dists/%s/InRelease", c->mirror, c->suite);
 	xasprintf(&it.dest, "%s/by-hash/InRelease", c->cache);
@@ -186,6 +191,7 @@ debs_release(struct debctx *c, char **cause)
 	rc = 0;
 out:
 	unlink(it.dest);
+	free(kr);
 	free(why);
 	free(text);
 	free(it.url);
@@ -423,6 +429,8 @@ debset_get(const env_t *debian_env, const env_t *global_env,
 	}
 	rc = -1;
 	order = resolve_order(&c.idx, &required, &base, &n);
+	log_debug("%s: %zu stanzas, %zu required, %zu more", __func__,
+	    c.idx.n, required.n, base.n);
 
 	/* What the cache lacks. */
 	items = xcalloc(n + 1, sizeof *items);

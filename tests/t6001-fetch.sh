@@ -187,6 +187,14 @@ has "$MIRROR/dists/bookworm/InRelease: refused: signature check failed"
 has "BAD signature"
 : >"$TEST_TMP/faults"
 
+# A keyring without the archive's key: refused as well.
+: >empty.gpg
+conf minbase "" "keyring=empty.gpg" >kr.conf
+fetch -n -c kr.conf
+check "unknown key: exit status 1" test $? = 1
+has "signature check failed with keyring ./empty.gpg"
+has "No public key"
+
 # 11. A Packages.xz that does not match InRelease is refused.
 rm -rf "$CACHE/by-hash"
 printf 'corrupt /dists/bookworm/main/binary-amd64/Packages.xz\n' \
