@@ -80,31 +80,6 @@ debs_cache_dir(const env_t *env)
 	return (dir);
 }
 
-/* mkdir -p, for the cache's directories. */
-static int
-mkdirs(const char *path, char **cause)
-{
-	char	*p, *s;
-
-	p = xstrdup(path);
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			xasprintf(cause, "%s: %s while creating the package "
-			    "cache", p, strerror(errno));
-			free(p);
-			return (-1);
-		}
-		if (path[s - p] == '\0')
-			break;
-		*s = '/';
-	}
-	free(p);
-	return (0);
-}
-
 /* A compressed index, whole, into memory. */
 static int
 index_read(const char *path, const char *name, char **buf, size_t *len,
@@ -392,7 +367,7 @@ debset_get(const env_t *debian_env, const env_t *global_env,
 		goto out;
 	}
 	xasprintf(&lock, "%s/by-hash/SHA256", c.cache);
-	if (mkdirs(lock, cause) != 0)
+	if (guest_mkdirs(lock, 0755, cause) != 0)
 		goto out;
 	free(lock);
 
