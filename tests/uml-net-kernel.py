@@ -16,8 +16,9 @@ came back in a form a shell test can grep, with a timeout standing in for
 
 Output lines: kind=, datagrams=, len=, name=, text=, fds=, ctrunc=,
 fdlink=, tunname=, tunflags=, second=, frame=, exit=.  After a successful
-"up" each --then COMMAND runs (sh -c, UML_TAP set to the interface name)
-while the tap is held open, and --udp writes a raw Ethernet frame into it.
+"up", in the order given, each --then COMMAND runs (sh -c, UML_TAP set to
+the interface name) while the tap is held open, and each --udp writes a
+raw Ethernet frame into it, as the guest would.
 
 Exit status: 0 the helper answered in protocol; 3 it did not (timeout, no
 answer, malformed); 2 usage.
@@ -72,6 +73,16 @@ def finish(proc, out):
         out.append("exit=timeout")
 
 
+def gone(proc, out):
+    """After a timeout: the helper's status if it ended, else kill it."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+        out.append("exit=killed")
+    else:
+        out.append("exit=%d" % proc.returncode)
+
+
 def show_text(data):
     return "text=" + repr(data.rstrip(b"\0").decode("utf-8", "replace"))
 
@@ -84,8 +95,7 @@ def tuntap_up(opts, out):
     try:
         data, anc, flags, _ = parent.recvmsg(4095, cbuf)
     except socket.timeout:
-        proc.kill()
-        proc.wait()
+        gone(proc, out)
         print("\n".join(out + ["timeout: no datagram (UML would hang)"]))
         return 3, None
     finish(proc, out)
@@ -168,8 +178,7 @@ def add_del(opts, out):
                 break
             data += chunk
     except socket.timeout:
-        proc.kill()
-        proc.wait()
+        gone(proc, out)
         print("\n".join(out + ["timeout: no frame (UML would hang)"]))
         return 3
     finish(proc, out)
@@ -188,9 +197,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--kind", choices=["dgram", "stream"])
     ap.add_argument("--timeout", type=float, default=10)
-    ap.add_argument("--then", action="append", default=[])
-    ap.add_argument("--udp", action="append", default=[],
-                    help="SRC:SPORT:DST:DPORT:PAYLOAD, after the --then")
+    ap.add_argument("--then", action="append", dest="actions", default=[],
+                    type=lambda v: ("sh", v), help="a shell command")
+    ap.add_argument("--udp", action="append", dest="actions",
+                    type=lambda v: ("udp", v),
+                    help="SRC:SPORT:DST:DPORT:PAYLOAD, a frame into the tap")
     ap.add_argument("--env", action="append", default=[])
     ap.add_argument("--extra-fd", help="open FILE as the helper's fd 7")
     ap.add_argument("--stdin-pipe", action="store_true",
@@ -218,12 +229,13 @@ def main():
     if fd is None:
         return 0
     name = [l[5:] for l in out if l.startswith("name=")][0]
-    for cmd in opts.then:
-        subprocess.run(["sh", "-c", cmd], env=dict(os.environ, UML_TAP=name))
-        sys.stdout.flush()
-    for spec in opts.udp:
-        os.write(fd, udp_frame(name, spec))
-        time.sleep(0.5)
+    for what, arg in opts.actions:
+        if what == "sh":
+            subprocess.run(["sh", "-c", arg],
+                           env=dict(os.environ, UML_TAP=name))
+        else:
+            os.write(fd, udp_frame(name, arg))
+            time.sleep(0.5)
     os.close(fd)
     return 0
 
