@@ -244,6 +244,10 @@ tuntap_up(const char *gate_s)
 	    "gate_ranges");
 	fd = tap_create(caller, policy.max_taps, name);
 	rtnl_gate_up((int)if_nametoindex(name), gate);
+	/* Rules of a killed UML's tap of this name must not apply to ours. */
+	if (policy.nat && nat_forget(name) == -1)
+		refuse("removing stale NAT rules of %s: %s", name,
+		    strerror(errno));
 	snprintf(text, sizeof text, "uml_net: %s up, host side %s/32\n", name,
 	    gate_s);
 	reply(name, text, fd);

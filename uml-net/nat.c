@@ -282,22 +282,27 @@ batch_table(struct mnl_nlmsg_batch *b)
 	nftnl_chain_free(c);
 }
 
-/* Deletes for the rules named by comment, and for those of vanished taps. */
+/*
+ * Deletes for: the rule named by comment (del), every rule of dev (a tap
+ * just made cannot have rules yet: any are left from an earlier tap of
+ * that name), and the rules of taps that are gone.
+ */
 static void
 batch_deletes(struct mnl_nlmsg_batch *b, const struct nat_list *l,
-    const char *comment)
+    const char *dev, const char *comment)
 {
 	struct nftnl_rule	*r;
-	char			 dev[IFNAMSIZ];
+	char			 tap[IFNAMSIZ];
+	size_t			 len;
 	int			 i;
 
 	for (i = 0; i < l->n; i++) {
-		memset(dev, 0, sizeof dev);
-		memcpy(dev, l->r[i].comment, strcspn(l->r[i].comment, " ") <
-		    IFNAMSIZ ? strcspn(l->r[i].comment, " ") : IFNAMSIZ - 1);
-		if (strcmp(l->r[i].comment, comment) != 0 &&
-		    (strncmp(dev, TAP_PREFIX, strlen(TAP_PREFIX)) != 0 ||
-		    tap_exists(dev)))
+		memset(tap, 0, sizeof tap);
+		len = strcspn(l->r[i].comment, " ");
+		memcpy(tap, l->r[i].comment, len < IFNAMSIZ ? len : 0);
+		if ((comment == NULL || strcmp(l->r[i].comment, comment) != 0) &&
+		    (comment != NULL || strcmp(tap, dev) != 0) &&
+		    (*tap == '\0' || tap_exists(tap)))
 			continue;
 		if ((r = nftnl_rule_alloc()) == NULL)
 			refuse("out of memory");
@@ -310,6 +315,7 @@ batch_deletes(struct mnl_nlmsg_batch *b, const struct nat_list *l,
 	}
 }
 
+/* add: 1 add, 0 del, -1 only forget the rules of dev and of gone taps. */
 static int
 nat_change(const char *dev, uint32_t addr, int add)
 {
@@ -326,7 +332,7 @@ nat_change(const char *dev, uint32_t addr, int add)
 	inet_ntop(AF_INET, &addr, a, sizeof a);
 	snprintf(comment, sizeof comment, "%s %s", dev, a);
 	nat_list(l);
-	if (!add && l->n == 0) {
+	if (add != 1 && l->n == 0) {
 		free(l);
 		return (0);
 	}
@@ -335,10 +341,10 @@ nat_change(const char *dev, uint32_t addr, int add)
 	first = nat_seq;
 	nftnl_batch_begin(mnl_nlmsg_batch_current(b), nat_seq++);
 	mnl_nlmsg_batch_next(b);
-	if (add)
+	if (add == 1)
 		batch_table(b);
-	batch_deletes(b, l, comment);
-	if (add) {
+	batch_deletes(b, l, dev, add == -1 ? NULL : comment);
+	if (add == 1) {
 		r = masq_rule(dev, addr, comment);
 		batch_rule(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND |
 		    NLM_F_ACK, r);
@@ -363,6 +369,12 @@ int
 nat_del(const char *dev, uint32_t addr)
 {
 	return (nat_change(dev, addr, 0));
+}
+
+int
+nat_forget(const char *dev)
+{
+	return (nat_change(dev, 0, -1));
 }
 
 /* Forwarding, for the whole network namespace: the policy's choice. */

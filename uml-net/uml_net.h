@@ -62,6 +62,7 @@ int		 rtnl_route(int, int, uint32_t);
 /* nat.c */
 int		 nat_add(const char *, uint32_t);
 int		 nat_del(const char *, uint32_t);
+int		 nat_forget(const char *);
 int		 ip_forward_on(void);
 
 #endif
