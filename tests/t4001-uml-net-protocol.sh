@@ -316,6 +316,11 @@ $KERNEL_SIDE --env LD_PRELOAD=$TEST_TMP/evil.so --env UML_NET_CONF=$TEST_TMP/den
     $KERNEL_SIDE $nobody priv/uml_net 4 add umlt0n0 10.9.0.3 255.255.255.0 >caps.other 2>&1
     $KERNEL_SIDE $nobody priv/uml_net 4 del \$UML_TAP 10.9.0.2 255.255.255.0 >caps.del 2>&1' \
     $nobody priv/uml_net 4 tuntap up 10.9.0.1
+# Installed setuid root instead, it becomes nobody with CAP_NET_ADMIN.
+cp "$UML_NET" priv/suid_uml_net
+chmod 4755 priv/suid_uml_net
+$KERNEL_SIDE --then 'cat /sys/class/net/\$UML_TAP/owner >suid.owner' \
+    $nobody priv/suid_uml_net 4 tuntap up 10.9.0.1 >suid.up 2>&1
 SCRIPT
 if [ -d "$(dirname "$(dirname "$conf")")" ] || [ -d "$(dirname "$conf")" ]; then
 	in_ns $A unshare --mount sh caps.sh >out 2>&1
@@ -330,6 +335,9 @@ if [ -d "$(dirname "$(dirname "$conf")")" ] || [ -d "$(dirname "$conf")" ]; then
 		check "LD_PRELOAD works on setpriv (the control)" test -e marker.preload.setpriv
 		check "LD_PRELOAD was not honoured by uml_net" test ! -e marker.preload.uml_net
 	fi
+	has_line "fds=1" suid.up
+	has_line "name=umlt65534n0" suid.up
+	check "setuid: the tap is owned by nobody" test "$(cat suid.owner)" = 65534
 	check "no tap left" test "$(taps)" = 0
 else
 	ok "# SKIP the compiled-in policy directory $conf has no parent to cover"
