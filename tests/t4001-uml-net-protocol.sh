@@ -114,18 +114,18 @@ refused frame "add without netmask" "unsupported request 'add umlt0n0'"
 in_ns $A "$UML_NET" 4 tuntap up 10.9.0.1 >stdout.file 2>out
 check "stdout a file: exit 1" test $? = 1
 check "stdout a file: nothing written to it" test ! -s stdout.file
-has "fd 1 is not the datagram socket the UML kernel passes; nothing done"
+has "fd 1 is not the unix datagram socket the UML kernel passes; nothing done"
 check "stdout a file: no tap made" test "$(taps)" = 0
 { in_ns $A "$UML_NET" 4 add umlt0n0 10.9.0.2 255.255.255.0 2>out
 	echo $? >status; } | cat >pipe.out
 check "stdout a pipe: exit 1, nothing written" test "$(cat status)" = 1 -a ! -s pipe.out
-has "fd 1 is not the stream socket"
+has "fd 1 is not the unix stream socket"
 kernel --kind stream --timeout 2 "$UML_NET" 4 tuntap up 10.9.0.1
 has_line "exit=1"
-has "fd 1 is not the datagram socket"
+has "fd 1 is not the unix datagram socket"
 kernel --kind dgram --timeout 2 "$UML_NET" 4 del umlt0n0 10.9.0.2 255.255.255.0
 has_line "exit=1"
-has "fd 1 is not the stream socket"
+has "fd 1 is not the unix stream socket"
 check "no tap after the misuse" test "$(taps)" = 0
 in_ns $A "$UML_NET" >out 2>&1
 check "no arguments: exit 1" test $? = 1

@@ -192,13 +192,14 @@ drop_privileges(void)
 static void
 check_stdout(int want)
 {
-	socklen_t	 len = sizeof(int);
-	int		 type;
+	socklen_t	 len = sizeof(int), dlen = sizeof(int);
+	int		 type, domain;
 
 	if (getsockopt(STDOUT_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) == -1
-	    || type != want) {
-		fprintf(stderr, "uml_net: fd 1 is not the %s socket the UML "
-		    "kernel passes; nothing done\n",
+	    || getsockopt(STDOUT_FILENO, SOL_SOCKET, SO_DOMAIN, &domain,
+	    &dlen) == -1 || type != want || domain != AF_UNIX) {
+		fprintf(stderr, "uml_net: fd 1 is not the unix %s socket the "
+		    "UML kernel passes; nothing done\n",
 		    want == SOCK_DGRAM ? "datagram" : "stream");
 		exit(1);
 	}

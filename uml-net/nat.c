@@ -92,13 +92,15 @@ rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct nat_list		*l = data;
 	struct nftnl_rule	*r;
+	const char		*chain;
 	const void		*ud;
 	uint32_t		 len;
 
 	if (l->n == NAT_MAX_RULES || (r = nftnl_rule_alloc()) == NULL)
 		return (MNL_CB_OK);
 	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
-	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), NAT_CHAIN) == 0) {
+	    (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) != NULL &&
+	    strcmp(chain, NAT_CHAIN) == 0) {
 		memset(&l->r[l->n], 0, sizeof l->r[l->n]);
 		l->r[l->n].handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
 		if ((ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len)) !=
