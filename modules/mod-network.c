@@ -64,6 +64,9 @@ network_defaults(env_t *env)
 		set_default(env, "gateway", "10.0.2.2");
 		set_default(env, "nameserver", "10.0.2.3");
 	}
+	/* The host end of the tap is the guest's way out (uml_net NATs). */
+	if (t != NULL && strcmp(t, "tuntap") == 0)
+		set_default(env, "gateway", env_get(env, "host"));
 }
 
 static void

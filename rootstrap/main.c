@@ -42,6 +42,7 @@ struct build {
 	char		*rundir;
 	char		*builder;
 	char		*stockdir;
+	char		*libexecdir;	/* also where uml_net is */
 	char		 workdir[PATH_MAX];
 	char		*cachedir;	/* NULL: no image cache */
 	char		*cachekey;
@@ -152,6 +153,7 @@ find_libexec(struct build *b, int dry_run)
 
 	if (dir == NULL || *dir == '\0')
 		dir = PKGLIBEXECDIR;
+	b->libexecdir = xstrdup(dir);
 	xasprintf(&b->builder, "%s/builder", dir);
 	xasprintf(&b->stockdir, "%s/modules", dir);
 	if (!dry_run && access(b->builder, X_OK) != 0)
@@ -555,12 +557,34 @@ reproduce(struct build *b, long long epoch, uint64_t freemb)
 	free(tar);
 }
 
+/*
+ * UML runs the uml_net helper (transport=tuntap) by name from its PATH, so
+ * ours goes first. Empty entries are dropped: UML's own lookup would take
+ * one as the current directory. Returns the PATH to restore afterwards.
+ */
+static char *
+uml_path(const struct build *b)
+{
+	const char	*old = getenv("PATH");
+	struct strv	 dirs = { 0 };
+	char		*saved, *joined;
+
+	saved = xstrdup(old != NULL ? old : "");
+	strv_add(&dirs, b->libexecdir);
+	strv_split(&dirs, old != NULL ? old : "/usr/bin:/bin", ":");
+	joined = strv_join(&dirs, ":");
+	setenv("PATH", joined, 1);
+	free(joined);
+	strv_free(&dirs);
+	return (saved);
+}
+
 /* allocate, the modules in one UML boot, shrink, rename into place. */
 static void
 build_run(struct build *b, const struct opts *o)
 {
 	struct strv	 uml = { 0 };
-	char		*cause, *line;
+	char		*cause, *line, *path;
 	uint64_t	 mb;
 	int		 rc;
 
@@ -578,7 +602,10 @@ build_run(struct build *b, const struct opts *o)
 	log_info("booting UML: %s", line);
 	free(line);
 	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
+	path = uml_path(b);
 	rc = spawn_run(uml.v, (int)mb, 0, &cause);
+	setenv("PATH", path, 1);
+	free(path);
 	strv_free(&uml);
 	if (rc < 0)
 		build_fail(b, EXIT_BUILD, "UML: %s", cause);

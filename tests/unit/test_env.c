@@ -93,7 +93,17 @@ DEFINE_TEST(test_env_network_defaults)
 	    "uml=192.168.7.2\n"), 1);
 	assert_plan(&p, &c, &ctx);
 	assert_str(env_get(&p.net, "uml"), "192.168.7.2");
-	assert_str(env_get(&p.net, "gateway"), "");
+	/* With tuntap the way out is the host end, where uml_net NATs. */
+	assert_str(env_get(&p.net, "gateway"), "192.168.7.1");
+	plan_free(&p);
+	conf_free(&c);
+
+	conf_init(&c);
+	conf_load(&c, test_file("[global]\nPATH=" TEST_PATH "\nmodules=mkfs\n"
+	    "[network]\ntransport=tuntap\nhost=192.168.7.1\n"
+	    "uml=192.168.7.2\ngateway=192.168.7.254\n"), 1);
+	assert_plan(&p, &c, &ctx);
+	assert_str(env_get(&p.net, "gateway"), "192.168.7.254");
 	plan_free(&p);
 	conf_free(&c);
 }
