@@ -258,14 +258,30 @@ prefix_len(const char *mask)
 }
 
 /*
- * eth0 for first boot, from the same [network] settings the build used:
- * systemd-networkd when the image has it, else ifupdown, and a static
- * resolv.conf either way.
+ * The interface's twin: vecN for ethN and the other way round. The image
+ * may be booted with the legacy ethN= transports or the vector driver's
+ * vecN: (the only one from Linux 6.16 on), whichever the build used.
+ */
+static char *
+iface_twin(const char *iface)
+{
+	char	*s;
+
+	xasprintf(&s, "%s%s", strncmp(iface, "vec", 3) == 0 ? "eth" : "vec",
+	    iface + 3);
+	return (s);
+}
+
+/*
+ * The interface and its twin for first boot, from the same [network]
+ * settings the build used: systemd-networkd when the image has it, else
+ * ifupdown, and a static resolv.conf either way.
  */
 static int
 fix_network(const env_t *net, char **cause)
 {
 	const char	*iface = env_get(net, "interface");
+	char		*twin;
 	const char	*ip = env_get(net, "uml");
 	const char	*mask = env_get(net, "netmask");
 	const char	*gw = env_get(net, "gateway");
@@ -276,12 +292,13 @@ fix_network(const env_t *net, char **cause)
 
 	if (strcmp(env_get(net, "transport"), "none") == 0 || *ip == '\0')
 		return (0);
+	twin = iface_twin(iface);
 	if (target_exists("/lib/systemd/systemd-networkd") ||
 	    target_exists("/usr/lib/systemd/systemd-networkd")) {
 		xasprintf(&s, "# written by rootstrap from [network]\n"
-		    "[Match]\nName=%s\n\n[Network]\nAddress=%s/%d\n%s%s%s",
-		    iface, ip, prefix_len(mask), *gw != '\0' ? "Gateway=" : "",
-		    gw, *gw != '\0' ? "\n" : "");
+		    "[Match]\nName=%s %s\n\n[Network]\nAddress=%s/%d\n%s%s%s",
+		    iface, twin, ip, prefix_len(mask),
+		    *gw != '\0' ? "Gateway=" : "", gw, *gw != '\0' ? "\n" : "");
 		rc = target_write("/etc/systemd/network/10-rootstrap.network",
 		    s, cause);
 		free(s);
@@ -298,10 +315,15 @@ fix_network(const env_t *net, char **cause)
 		done = 1;
 	}
 	if (rc == 0 && target_exists("/sbin/ifup")) {
+		/* The twin only when it appears: "auto" would fail without. */
 		xasprintf(&s, "# written by rootstrap from [network]\n"
 		    "auto lo\niface lo inet loopback\n\n"
 		    "auto %s\niface %s inet static\n\taddress %s\n"
+		    "\tnetmask %s\n%s%s%s\n"
+		    "allow-hotplug %s\niface %s inet static\n\taddress %s\n"
 		    "\tnetmask %s\n%s%s%s", iface, iface, ip, mask,
+		    *gw != '\0' ? "\tgateway " : "", gw, *gw != '\0' ? "\n" : "",
+		    twin, twin, ip, mask,
 		    *gw != '\0' ? "\tgateway " : "", gw, *gw != '\0' ? "\n" : "");
 		rc = target_write("/etc/network/interfaces", s, cause);
 		free(s);
@@ -324,6 +346,7 @@ fix_network(const env_t *net, char **cause)
 	if (rc == 0 && !done)
 		log_warnx("no systemd-networkd or ifupdown in the image: %s is "
 		    "not configured for first boot", iface);
+	free(twin);
 	return (rc);
 }
 

@@ -577,7 +577,11 @@ build_run(struct build *b, const struct opts *o)
 	log_info("booting UML: %s", line);
 	free(line);
 	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
-	rc = spawn_run(uml.v, (int)mb, 0, &cause);
+	if (usernet_plan(&b->plan) != NULL)
+		rc = usernet_spawn(usernet_plan(&b->plan), uml.v, (int)mb, 0,
+		    &cause);
+	else
+		rc = spawn_run(uml.v, (int)mb, 0, &cause);
 	strv_free(&uml);
 	if (rc < 0)
 		build_fail(b, EXIT_BUILD, "UML: %s", cause);
