@@ -22,7 +22,8 @@
 
 /*
  * network: the guest's interface during the build. On the host it adds the
- * UML transport argument (eth0=slirp,,CMD needs no privileges; eth0=tuntap
+ * UML transport argument (vec0:transport=fd to rootstrap's own NAT, see
+ * rootstrap/usernet.c, and eth0=slirp,,CMD need no privileges; eth0=tuntap
  * needs the uml_net helper); in the guest it configures the interface with
  * ioctls rather than spawning ip(8), and points the resolver at the
  * configured nameserver without touching the read-only host /etc.
@@ -30,7 +31,7 @@
 
 static const struct key network_keys[] = {
 	{ "interface",	 KEY_STRING,	"",		NULL },	/* see below */
-	{ "transport",	 KEY_ENUM,	"slirp",	"slirp|tuntap|user|none" },
+	{ "transport",	 KEY_ENUM,	"user",		"slirp|tuntap|user|none" },
 	{ "host",	 KEY_IPV4,	"",		NULL },
 	{ "uml",	 KEY_IPV4,	"",		NULL },
 	{ "netmask",	 KEY_IPV4,	"255.255.255.0", NULL },

@@ -79,7 +79,8 @@ DEFINE_TEST(test_env_network_defaults)
 	conf_init(&c);
 	conf_load(&c, test_file("[global]\nPATH=" TEST_PATH "\nmodules=mkfs\n"), 1);
 	assert_plan(&p, &c, &ctx);
-	assert_str(env_get(&p.net, "transport"), "slirp");
+	assert_str(env_get(&p.net, "transport"), "user");
+	assert_str(env_get(&p.net, "interface"), "vec0");
 	assert_str(env_get(&p.net, "uml"), "10.0.2.15");
 	assert_str(env_get(&p.net, "gateway"), "10.0.2.2");
 	assert_str(env_get(&p.net, "nameserver"), "10.0.2.3");
@@ -98,12 +99,12 @@ DEFINE_TEST(test_env_network_defaults)
 	plan_free(&p);
 	conf_free(&c);
 
-	/* libslirp's addresses are slirp's; the vector driver's vec0. */
+	/* The legacy slirp transport: the same addresses, on eth0. */
 	conf_init(&c);
 	conf_load(&c, test_file("[global]\nPATH=" TEST_PATH "\nmodules=mkfs\n"
-	    "[network]\ntransport=user\n"), 1);
+	    "[network]\ntransport=slirp\n"), 1);
 	assert_plan(&p, &c, &ctx);
-	assert_str(env_get(&p.net, "interface"), "vec0");
+	assert_str(env_get(&p.net, "interface"), "eth0");
 	assert_str(env_get(&p.net, "uml"), "10.0.2.15");
 	assert_str(env_get(&p.net, "gateway"), "10.0.2.2");
 	assert_str(env_get(&p.net, "nameserver"), "10.0.2.3");
