@@ -352,7 +352,6 @@ usernet_main(void *arg)
 	cfg.vdhcp_start = un->dhcp;
 	/* The guest is configured for IPv4 alone. */
 	cfg.in6_enabled = false;
-	cfg.vhostname = "rootstrap";
 	if ((un->slirp = slirp_new(&cfg, &usernet_callbacks, un)) == NULL) {
 		log_error("user-mode network: libslirp could not start");
 		return (1);
