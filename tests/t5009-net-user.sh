@@ -100,6 +100,27 @@ run_status 0 "$ROOTSTRAP" run -S -s "$share" "$TEST_TMP/big.img" -- bash -c \
     'bash /share/fetch 2>/dev/null || echo unreachable'
 has_line "unreachable"
 
+# A timeout ends UML and the NAT.
+fails_with 124 "rootstrap: run: sleep timed out after 3 s; the guest was killed" \
+    "$ROOTSTRAP" run -S -N user -t 3 "$TEST_TMP/big.img" -- sleep 600
+nothing_left .
+
+# A NAT that dies stops the guest at once, with a message: no hang.
+"$ROOTSTRAP" run -S -N user "$TEST_TMP/big.img" -- sh -c \
+    'echo up; sleep 600' >natdied.out 2>&1 &
+rs=$!
+for i in $(seq 100); do
+	grep -qs up natdied.out && break
+	sleep 0.2
+done
+kill -KILL $(pgrep -x -P $rs rootstrap-net)
+wait $rs
+rc=$?
+check "rootstrap run fails (status 1, got $rc) when the NAT dies" test $rc = 1
+has "rootstrap: run: linux.uml: the user-mode network failed (signal 9)" \
+    natdied.out
+nothing_left .
+
 # SIGKILL of rootstrap: UML and the NAT process go with it.
 "$ROOTSTRAP" run -S -N user "$TEST_TMP/big.img" -- sh -c \
     'echo up; sleep 600' >killed.out 2>&1 &

@@ -63,7 +63,7 @@ run_status 0 "$ROOTSTRAP" run -S -N user -t 300 "$TEST_TMP/big.img" -- \
 has "http://deb.debian.org/debian trixie InRelease"
 hasnt "Err:"
 run_status 0 "$ROOTSTRAP" run -S -N user "$TEST_TMP/big.img" -- \
-    sh -c 'ls /sys/class/net; hostname -I'
+    sh -c 'ls -1 /sys/class/net; hostname -I'
 has_line "vec0"
 has "10.0.2.15"
 nothing_left .
