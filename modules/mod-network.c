@@ -79,10 +79,9 @@ network_check(struct conf *c, const env_t *env)
 	const char	*iface = env_get(env, "interface");
 	const char	*t = env_get(env, "transport");
 	const char	*slirp = env_get(env, "slirp");
+	const char	*kind = strcmp(t, "user") == 0 ? "vec" : "eth";
 	struct strv	 words = { 0 };
 	size_t		 i;
-
-	const char	*kind = strcmp(t, "user") == 0 ? "vec" : "eth";
 
 	if (strncmp(iface, kind, 3) != 0 || iface[3] == '\0' ||
 	    strspn(iface + 3, "0123456789") != strlen(iface + 3))

@@ -281,13 +281,12 @@ static int
 fix_network(const env_t *net, char **cause)
 {
 	const char	*iface = env_get(net, "interface");
-	char		*twin;
 	const char	*ip = env_get(net, "uml");
 	const char	*mask = env_get(net, "netmask");
 	const char	*gw = env_get(net, "gateway");
 	const char	*ns = env_get(net, "nameserver");
 	const char	*domain = env_get(net, "domain");
-	char		*s;
+	char		*s, *twin;
 	int		 rc = 0, done = 0;
 
 	if (strcmp(env_get(net, "transport"), "none") == 0 || *ip == '\0')

@@ -559,6 +559,7 @@ static void
 build_run(struct build *b, const struct opts *o)
 {
 	struct strv	 uml = { 0 };
+	const env_t	*net;
 	char		*cause, *line;
 	uint64_t	 mb;
 	int		 rc;
@@ -577,9 +578,8 @@ build_run(struct build *b, const struct opts *o)
 	log_info("booting UML: %s", line);
 	free(line);
 	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
-	if (usernet_plan(&b->plan) != NULL)
-		rc = usernet_spawn(usernet_plan(&b->plan), uml.v, (int)mb, 0,
-		    &cause);
+	if ((net = usernet_plan(&b->plan)) != NULL)
+		rc = usernet_spawn(net, uml.v, (int)mb, 0, &cause);
 	else
 		rc = spawn_run(uml.v, (int)mb, 0, &cause);
 	strv_free(&uml);

@@ -218,7 +218,8 @@ spawn_run(char *const *argv, int timeout, int flags, char **cause)
 /*
  * spawn_run, with peer (if not NULL) started beside the program: it gets
  * peer->fd as its descriptor peer->fd_as (above 3; peer->fd may be
- * close-on-exec). A peer that ends before the program ends the program.
+ * close-on-exec). A peer that fails ends the program with it; one that
+ * exits with status 0, having been let go of, does not.
  */
 int
 spawn_run_peer(char *const *argv, int timeout, int flags,
