@@ -272,6 +272,20 @@ iface_twin(const char *iface)
 	return (s);
 }
 
+/* One interface of /etc/network/interfaces, brought up by how. */
+static char *
+ifupdown_stanza(const char *how, const char *iface, const env_t *net)
+{
+	const char	*gw = env_get(net, "gateway");
+	char		*s;
+
+	xasprintf(&s, "%s %s\niface %s inet static\n\taddress %s\n"
+	    "\tnetmask %s\n%s%s%s", how, iface, iface, env_get(net, "uml"),
+	    env_get(net, "netmask"), *gw != '\0' ? "\tgateway " : "", gw,
+	    *gw != '\0' ? "\n" : "");
+	return (s);
+}
+
 /*
  * The interface and its twin for first boot, from the same [network]
  * settings the build used: systemd-networkd when the image has it, else
@@ -286,7 +300,7 @@ fix_network(const env_t *net, char **cause)
 	const char	*gw = env_get(net, "gateway");
 	const char	*ns = env_get(net, "nameserver");
 	const char	*domain = env_get(net, "domain");
-	char		*s, *twin;
+	char		*s, *twin, *a, *b;
 	int		 rc = 0, done = 0;
 
 	if (strcmp(env_get(net, "transport"), "none") == 0 || *ip == '\0')
@@ -315,15 +329,12 @@ fix_network(const env_t *net, char **cause)
 	}
 	if (rc == 0 && target_exists("/sbin/ifup")) {
 		/* The twin only when it appears: "auto" would fail without. */
+		a = ifupdown_stanza("auto", iface, net);
+		b = ifupdown_stanza("allow-hotplug", twin, net);
 		xasprintf(&s, "# written by rootstrap from [network]\n"
-		    "auto lo\niface lo inet loopback\n\n"
-		    "auto %s\niface %s inet static\n\taddress %s\n"
-		    "\tnetmask %s\n%s%s%s\n"
-		    "allow-hotplug %s\niface %s inet static\n\taddress %s\n"
-		    "\tnetmask %s\n%s%s%s", iface, iface, ip, mask,
-		    *gw != '\0' ? "\tgateway " : "", gw, *gw != '\0' ? "\n" : "",
-		    twin, twin, ip, mask,
-		    *gw != '\0' ? "\tgateway " : "", gw, *gw != '\0' ? "\n" : "");
+		    "auto lo\niface lo inet loopback\n\n%s\n%s", a, b);
+		free(a);
+		free(b);
 		rc = target_write("/etc/network/interfaces", s, cause);
 		free(s);
 		done = 1;

@@ -105,14 +105,19 @@ fails_with 124 "rootstrap: run: sleep timed out after 3 s; the guest was killed"
     "$ROOTSTRAP" run -S -N user -t 3 "$TEST_TMP/big.img" -- sleep 600
 nothing_left .
 
+# run_up OUT: a run in the background ($rs) whose guest is up and waits.
+run_up() {
+	"$ROOTSTRAP" run -S -N user "$TEST_TMP/big.img" -- sh -c \
+	    'echo up; sleep 600' >"$1" 2>&1 &
+	rs=$!
+	for i in $(seq 100); do
+		grep -qs up "$1" && break
+		sleep 0.2
+	done
+}
+
 # A NAT that dies stops the guest at once, with a message: no hang.
-"$ROOTSTRAP" run -S -N user "$TEST_TMP/big.img" -- sh -c \
-    'echo up; sleep 600' >natdied.out 2>&1 &
-rs=$!
-for i in $(seq 100); do
-	grep -qs up natdied.out && break
-	sleep 0.2
-done
+run_up natdied.out
 kill -KILL $(pgrep -x -P $rs rootstrap-net)
 wait $rs
 rc=$?
@@ -122,13 +127,7 @@ has "rootstrap: run: linux.uml: the user-mode network failed (signal 9)" \
 nothing_left .
 
 # SIGKILL of rootstrap: UML and the NAT process go with it.
-"$ROOTSTRAP" run -S -N user "$TEST_TMP/big.img" -- sh -c \
-    'echo up; sleep 600' >killed.out 2>&1 &
-rs=$!
-for i in $(seq 100); do
-	grep -qs up killed.out && break
-	sleep 0.2
-done
+run_up killed.out
 net=$(pgrep -x -P $rs rootstrap-net)
 check "the NAT runs beside UML as rootstrap-net (pid ${net:-none})" \
     test -n "$net"
