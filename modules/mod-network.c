@@ -22,15 +22,16 @@
 
 /*
  * network: the guest's interface during the build. On the host it adds the
- * UML transport argument (eth0=slirp,,CMD needs no privileges; eth0=tuntap
+ * UML transport argument (vec0:transport=fd to rootstrap's own NAT, see
+ * rootstrap/usernet.c, and eth0=slirp,,CMD need no privileges; eth0=tuntap
  * needs the uml_net helper); in the guest it configures the interface with
  * ioctls rather than spawning ip(8), and points the resolver at the
  * configured nameserver without touching the read-only host /etc.
  */
 
 static const struct key network_keys[] = {
-	{ "interface",	 KEY_STRING,	"eth0",		NULL },
-	{ "transport",	 KEY_ENUM,	"slirp",	"slirp|tuntap|none" },
+	{ "interface",	 KEY_STRING,	"",		NULL },	/* see below */
+	{ "transport",	 KEY_ENUM,	"user",		"slirp|tuntap|user|none" },
 	{ "host",	 KEY_IPV4,	"",		NULL },
 	{ "uml",	 KEY_IPV4,	"",		NULL },
 	{ "netmask",	 KEY_IPV4,	"255.255.255.0", NULL },
@@ -53,13 +54,19 @@ set_default(env_t *env, const char *key, const char *value)
 		env_set(env, key, value);
 }
 
-/* slirp's own addressing, used unless the config says otherwise. */
+/*
+ * slirp's own addressing, used unless the config says otherwise; libslirp
+ * (transport=user) has the same. The interface is eth0, but vec0 with
+ * transport=user: UML's vector driver names its devices vecN.
+ */
 void
 network_defaults(env_t *env)
 {
 	const char	*t = env_get(env, "transport");
+	int		 user = t != NULL && strcmp(t, "user") == 0;
 
-	if (t != NULL && strcmp(t, "slirp") == 0) {
+	set_default(env, "interface", user ? "vec0" : "eth0");
+	if (t != NULL && (strcmp(t, "slirp") == 0 || user)) {
 		set_default(env, "uml", "10.0.2.15");
 		set_default(env, "gateway", "10.0.2.2");
 		set_default(env, "nameserver", "10.0.2.3");
@@ -75,14 +82,15 @@ network_check(struct conf *c, const env_t *env)
 	const char	*iface = env_get(env, "interface");
 	const char	*t = env_get(env, "transport");
 	const char	*slirp = env_get(env, "slirp");
+	const char	*kind = strcmp(t, "user") == 0 ? "vec" : "eth";
 	struct strv	 words = { 0 };
 	size_t		 i;
 
-	if (strncmp(iface, "eth", 3) != 0 || iface[3] == '\0' ||
+	if (strncmp(iface, kind, 3) != 0 || iface[3] == '\0' ||
 	    strspn(iface + 3, "0123456789") != strlen(iface + 3))
 		conf_error(c, conf_find(c, "network", "interface"),
-		    "interface: invalid UML interface '%s' (eth0, eth1, ...)",
-		    iface);
+		    "interface: invalid UML interface '%s' for transport=%s "
+		    "(%s0, %s1, ...)", iface, t, kind, kind);
 	if (strcmp(t, "none") == 0)
 		return;
 	if (*env_get(env, "uml") == '\0')
@@ -107,6 +115,8 @@ network_check(struct conf *c, const env_t *env)
 		}
 		strv_free(&words);
 	}
+	if (strcmp(t, "user") == 0)
+		usernet_check(c, env);
 }
 
 /* The kernel argument that gives the guest its interface. */
@@ -127,6 +137,8 @@ network_umlargs(const env_t *env, struct strv *args)
 		strv_free(&words);
 	} else if (strcmp(t, "tuntap") == 0)
 		strv_addf(args, "%s=tuntap,,,%s", iface, env_get(env, "host"));
+	else if (strcmp(t, "user") == 0)
+		strv_addf(args, "%s:transport=fd,fd=%d", iface, USERNET_FD);
 }
 
 static int

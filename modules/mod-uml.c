@@ -258,9 +258,38 @@ prefix_len(const char *mask)
 }
 
 /*
- * eth0 for first boot, from the same [network] settings the build used:
- * systemd-networkd when the image has it, else ifupdown, and a static
- * resolv.conf either way.
+ * The interface's twin: vecN for ethN and the other way round. The image
+ * may be booted with the legacy ethN= transports or the vector driver's
+ * vecN: (the only one from Linux 6.16 on), whichever the build used.
+ */
+static char *
+iface_twin(const char *iface)
+{
+	char	*s;
+
+	xasprintf(&s, "%s%s", strncmp(iface, "vec", 3) == 0 ? "eth" : "vec",
+	    iface + 3);
+	return (s);
+}
+
+/* One interface of /etc/network/interfaces, brought up by how. */
+static char *
+ifupdown_stanza(const char *how, const char *iface, const env_t *net)
+{
+	const char	*gw = env_get(net, "gateway");
+	char		*s;
+
+	xasprintf(&s, "%s %s\niface %s inet static\n\taddress %s\n"
+	    "\tnetmask %s\n%s%s%s", how, iface, iface, env_get(net, "uml"),
+	    env_get(net, "netmask"), *gw != '\0' ? "\tgateway " : "", gw,
+	    *gw != '\0' ? "\n" : "");
+	return (s);
+}
+
+/*
+ * The interface and its twin for first boot, from the same [network]
+ * settings the build used: systemd-networkd when the image has it, else
+ * ifupdown, and a static resolv.conf either way.
  */
 static int
 fix_network(const env_t *net, char **cause)
@@ -271,17 +300,18 @@ fix_network(const env_t *net, char **cause)
 	const char	*gw = env_get(net, "gateway");
 	const char	*ns = env_get(net, "nameserver");
 	const char	*domain = env_get(net, "domain");
-	char		*s;
+	char		*s, *twin, *a, *b;
 	int		 rc = 0, done = 0;
 
 	if (strcmp(env_get(net, "transport"), "none") == 0 || *ip == '\0')
 		return (0);
+	twin = iface_twin(iface);
 	if (target_exists("/lib/systemd/systemd-networkd") ||
 	    target_exists("/usr/lib/systemd/systemd-networkd")) {
 		xasprintf(&s, "# written by rootstrap from [network]\n"
-		    "[Match]\nName=%s\n\n[Network]\nAddress=%s/%d\n%s%s%s",
-		    iface, ip, prefix_len(mask), *gw != '\0' ? "Gateway=" : "",
-		    gw, *gw != '\0' ? "\n" : "");
+		    "[Match]\nName=%s %s\n\n[Network]\nAddress=%s/%d\n%s%s%s",
+		    iface, twin, ip, prefix_len(mask),
+		    *gw != '\0' ? "Gateway=" : "", gw, *gw != '\0' ? "\n" : "");
 		rc = target_write("/etc/systemd/network/10-rootstrap.network",
 		    s, cause);
 		free(s);
@@ -298,11 +328,13 @@ fix_network(const env_t *net, char **cause)
 		done = 1;
 	}
 	if (rc == 0 && target_exists("/sbin/ifup")) {
+		/* The twin only when it appears: "auto" would fail without. */
+		a = ifupdown_stanza("auto", iface, net);
+		b = ifupdown_stanza("allow-hotplug", twin, net);
 		xasprintf(&s, "# written by rootstrap from [network]\n"
-		    "auto lo\niface lo inet loopback\n\n"
-		    "auto %s\niface %s inet static\n\taddress %s\n"
-		    "\tnetmask %s\n%s%s%s", iface, iface, ip, mask,
-		    *gw != '\0' ? "\tgateway " : "", gw, *gw != '\0' ? "\n" : "");
+		    "auto lo\niface lo inet loopback\n\n%s\n%s", a, b);
+		free(a);
+		free(b);
 		rc = target_write("/etc/network/interfaces", s, cause);
 		free(s);
 		done = 1;
@@ -324,6 +356,7 @@ fix_network(const env_t *net, char **cause)
 	if (rc == 0 && !done)
 		log_warnx("no systemd-networkd or ifupdown in the image: %s is "
 		    "not configured for first boot", iface);
+	free(twin);
 	return (rc);
 }
 

@@ -257,9 +257,8 @@ run_command(const struct runspec *r)
 	err = open_console("/dev/tty2");
 	if (err != -1)
 		dup2(err, STDERR_FILENO);
-	if (strcmp(r->net, "slirp") == 0) {
-		env_set(&net, "interface", "eth0");
-		env_set(&net, "transport", "slirp");
+	if (strcmp(r->net, "slirp") == 0 || strcmp(r->net, "user") == 0) {
+		env_set(&net, "transport", r->net);
 		env_set(&net, "netmask", "255.255.255.0");
 		env_set(&net, "domain", "");
 		network_defaults(&net);

@@ -584,6 +584,7 @@ static void
 build_run(struct build *b, const struct opts *o)
 {
 	struct strv	 uml = { 0 };
+	const env_t	*net;
 	char		*cause, *line, *path;
 	uint64_t	 mb;
 	int		 rc;
@@ -603,7 +604,10 @@ build_run(struct build *b, const struct opts *o)
 	free(line);
 	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
 	path = uml_path(b);
-	rc = spawn_run(uml.v, (int)mb, 0, &cause);
+	if ((net = usernet_plan(&b->plan)) != NULL)
+		rc = usernet_spawn(net, uml.v, (int)mb, 0, &cause);
+	else
+		rc = spawn_run(uml.v, (int)mb, 0, &cause);
 	setenv("PATH", path, 1);
 	free(path);
 	strv_free(&uml);

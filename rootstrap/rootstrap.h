@@ -131,7 +131,7 @@ char		*str_unescape(const char *);
 struct runspec {
 	struct strv	 argv;
 	struct strv	 shares;	/* "rw|ro HOST GUEST" */
-	char		*net;		/* none or slirp */
+	char		*net;		/* none, slirp or user */
 	char		*workdir;	/* inside the guest */
 };
 int		 runspec_write(const struct runspec *, const char *, char **);
@@ -155,6 +155,16 @@ int		 spawn_interrupted(void);
 #define SPAWN_PASSTHROUGH	0x1	/* output not into the transcript */
 #define SPAWN_FD3		0x2	/* our stderr as fd 3, its own to null */
 int		 spawn_run(char *const *, int, int, char **);
+/* A process run beside a spawned program, in its process group. */
+struct spawn_peer {
+	const char	*name;		/* for messages */
+	int		(*main)(void *);	/* its body; returns its status */
+	void		*arg;
+	int		 fd;		/* handed to the program ... */
+	int		 fd_as;		/* ... as this descriptor (> 3) */
+};
+int		 spawn_run_peer(char *const *, int, int,
+		     const struct spawn_peer *, char **);
 
 /* log.c (fatal) */
 __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
@@ -243,5 +253,11 @@ int		 plan_write(const struct plan *, const char *, char **);
 int		 plan_read(struct plan *, const char *, char **);
 void		 plan_print(const struct plan *, int);
 void		 plan_free(struct plan *);
+
+/* usernet.c: transport=user, libslirp beside UML */
+#define USERNET_FD	4	/* UML's vecN:transport=fd,fd=USERNET_FD */
+const env_t	*usernet_plan(const struct plan *);
+int		 usernet_spawn(const env_t *, char *const *, int, int, char **);
+void		 usernet_check(struct conf *, const env_t *);	/* modules/ */
 
 #endif

@@ -53,7 +53,7 @@ run_usage(int status)
 "  -C, --chdir DIR        run the command in DIR (default /)\n"
 "  -k, --kernel KERNEL    UML kernel (default linux.uml)\n"
 "  -m, --mem SIZE         guest memory (default 256M)\n"
-"  -N, --net TRANSPORT    none (default) or slirp\n"
+"  -N, --net TRANSPORT    none (default), slirp or user\n"
 "  -S, --snapshot         write to a copy-on-write file; image stays as it is\n"
 "  -s, --share HOST[:GUEST][:rw]\n"
 "                         mount host directory HOST at GUEST (default: the\n"
@@ -146,9 +146,10 @@ run_args(struct run *r, int argc, char **argv)
 			break;
 		case 'N':
 			if (strcmp(optarg, "none") != 0 &&
-			    strcmp(optarg, "slirp") != 0)
+			    strcmp(optarg, "slirp") != 0 &&
+			    strcmp(optarg, "user") != 0)
 				errx(EXIT_USAGE, "--net: invalid transport "
-				    "'%s' (none or slirp)", optarg);
+				    "'%s' (none, slirp or user)", optarg);
 			free(r->spec.net);
 			r->spec.net = xstrdup(optarg);
 			break;
@@ -246,6 +247,8 @@ run_argv(struct run *r, const char *builder, struct strv *argv)
 	strv_addf(argv, "uml_dir=%s", r->rundir);
 	if (strcmp(r->spec.net, "slirp") == 0)
 		strv_add(argv, "eth0=slirp,,slirp-fullbolt");
+	else if (strcmp(r->spec.net, "user") == 0)
+		strv_addf(argv, "vec0:transport=fd,fd=%d", USERNET_FD);
 	if (r->umlargs != NULL)
 		strv_split(argv, r->umlargs, " \t");
 }
@@ -271,6 +274,7 @@ run_main(int argc, char **argv, const char *builder)
 {
 	struct run	 r;
 	struct strv	 uml = { 0 };
+	env_t		 net = { 0 };
 	char		*path, *cause = NULL;
 	int		 rc, status;
 
@@ -293,8 +297,17 @@ run_main(int argc, char **argv, const char *builder)
 	free(path);
 
 	run_argv(&r, builder, &uml);
-	rc = spawn_run(uml.v, r.timeout, SPAWN_PASSTHROUGH |
-	    (log_verbose ? 0 : SPAWN_FD3), &cause);
+	if (strcmp(r.spec.net, "user") == 0) {
+		/* The builder gives vec0 these same addresses. */
+		env_set(&net, "transport", "user");
+		env_set(&net, "netmask", "255.255.255.0");
+		network_defaults(&net);
+		rc = usernet_spawn(&net, uml.v, r.timeout, SPAWN_PASSTHROUGH |
+		    (log_verbose ? 0 : SPAWN_FD3), &cause);
+	} else
+		rc = spawn_run(uml.v, r.timeout, SPAWN_PASSTHROUGH |
+		    (log_verbose ? 0 : SPAWN_FD3), &cause);
+	strv_free(&net);
 	strv_free(&uml);
 	status = run_status(&r);
 	rundir_remove(r.rundir);

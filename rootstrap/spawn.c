@@ -83,7 +83,8 @@ transcript(char *buf, ssize_t n)
 }
 
 static pid_t
-spawn_start(char *const *argv, int out, int flags, char **cause)
+spawn_start(char *const *argv, int out, int flags,
+    const struct spawn_peer *peer, char **cause)
 {
 	/*
 	 * out == -1: the child writes to our own stdout. With SPAWN_FD3 our
@@ -116,12 +117,44 @@ spawn_start(char *const *argv, int out, int flags, char **cause)
 				close(null);
 			}
 		}
+		/* Last: the descriptors above may have been anywhere. */
+		if (peer != NULL && peer->fd == peer->fd_as)
+			fcntl(peer->fd, F_SETFD, 0);
+		else if (peer != NULL)
+			dup2(peer->fd, peer->fd_as);
 		execvp(argv[0], argv);
 		dprintf(STDERR_FILENO, "rootstrap: %s: %s\n", argv[0],
 		    strerror(errno));
 		_exit(127);
 	}
 	setpgid(pid, pid);
+	return (pid);
+}
+
+/*
+ * The peer: a forked process that serves the program (the user-mode
+ * network serves UML), in its process group, so every kill of the group
+ * takes it too, and with the same death signal.
+ */
+static pid_t
+peer_start(const struct spawn_peer *peer, pid_t pgid, char **cause)
+{
+	pid_t	 pid, parent = getpid();
+
+	if ((pid = fork()) == -1) {
+		xasprintf(cause, "fork: %s", strerror(errno));
+		return (-1);
+	}
+	if (pid == 0) {
+		setpgid(0, pgid);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		sigprocmask(SIG_SETMASK, &spawn_oldmask, NULL);
+		close(spawn_sfd);
+		_exit(peer->main(peer->arg));
+	}
+	setpgid(pid, pgid);
 	return (pid);
 }
 
@@ -179,13 +212,27 @@ guardian_stop(pid_t pid, int wfd)
 int
 spawn_run(char *const *argv, int timeout, int flags, char **cause)
 {
+	return (spawn_run_peer(argv, timeout, flags, NULL, cause));
+}
+
+/*
+ * spawn_run, with peer (if not NULL) started beside the program: it gets
+ * peer->fd as its descriptor peer->fd_as (above 3; peer->fd may be
+ * close-on-exec). A peer that fails ends the program with it; one that
+ * exits with status 0, having been let go of, does not.
+ */
+int
+spawn_run_peer(char *const *argv, int timeout, int flags,
+    const struct spawn_peer *peer, char **cause)
+{
 	struct pollfd	 pfd[2];
 	char		 buf[8192];
 	long long	 deadline = 0, left;
 	ssize_t		 n;
-	pid_t		 pid, guard;
+	pid_t		 pid, guard, peerpid = -1;
 	int		 fds[2], status = 0, exited = 0, timedout = 0;
-	int		 rc = -1, open_out = 1, gfd = -1;
+	int		 rc = -1, open_out = 1, gfd = -1, peerstatus = 0;
+	int		 peerdied = 0;
 
 	if (spawn_interrupted()) {
 		xasprintf(cause, "interrupted by signal %d", spawn_signal);
@@ -199,9 +246,15 @@ spawn_run(char *const *argv, int timeout, int flags, char **cause)
 		return (-1);
 	}
 	log_debug("spawn: %s", argv[0]);
-	pid = spawn_start(argv, fds[1], flags, cause);
+	pid = spawn_start(argv, fds[1], flags, peer, cause);
 	if (fds[1] != -1)
 		close(fds[1]);
+	if (pid != -1 && peer != NULL &&
+	    (peerpid = peer_start(peer, pid, cause)) == -1) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
 	if (pid == -1) {
 		if (fds[0] != -1)
 			close(fds[0]);
@@ -247,16 +300,38 @@ spawn_run(char *const *argv, int timeout, int flags, char **cause)
 			/* Helpers UML forked may outlive it: end them too. */
 			kill(-pid, SIGKILL);
 		}
+		/*
+		 * A peer may end by itself (status 0) when the program lets
+		 * go of it; one that fails leaves the program of no use.
+		 */
+		if (peerpid != -1 && !exited &&
+		    waitpid(peerpid, &peerstatus, WNOHANG) == peerpid) {
+			peerpid = -1;
+			if (!WIFEXITED(peerstatus) ||
+			    WEXITSTATUS(peerstatus) != 0) {
+				peerdied = 1;
+				kill(-pid, SIGKILL);
+			}
+		}
 	}
 	guardian_stop(guard, gfd);
 	if (fds[0] != -1)
 		close(fds[0]);
 	if (!exited)
 		waitpid(pid, &status, 0);
+	if (peerpid != -1) {
+		kill(-pid, SIGKILL);
+		waitpid(peerpid, NULL, 0);
+	}
 	if (timedout)
 		xasprintf(cause, "%s timed out after %d s", argv[0], timeout);
 	else if (spawn_signal != 0)
 		xasprintf(cause, "interrupted by %s", strsignal(spawn_signal));
+	else if (peerdied)
+		xasprintf(cause, "%s: the %s failed (%s %d)",
+		    argv[0], peer->name, WIFEXITED(peerstatus) ? "status" :
+		    "signal", WIFEXITED(peerstatus) ? WEXITSTATUS(peerstatus) :
+		    WTERMSIG(peerstatus));
 	else if (WIFEXITED(status))
 		rc = WEXITSTATUS(status);
 	else

@@ -20,7 +20,7 @@ fails_with 2 "rootstrap.conf:3: modules: unknown module 'nosuch' (not a stock mo
 has "rootstrap.conf:4: fstype: invalid value 'btrfs' (one of ext2|ext3|ext4)"
 has "rootstrap.conf:5: initialsize: invalid size 'huge' (a whole number of MB, greater than 0)"
 has "rootstrap.conf:6: expected 'key = value', '[section]' or a comment"
-has "rootstrap.conf:8: transport: invalid value 'carrier-pigeon' (one of slirp|tuntap|none)"
+has "rootstrap.conf:8: transport: invalid value 'carrier-pigeon' (one of slirp|tuntap|user|none)"
 has "rootstrap.conf:10: unknown section [bogus] (not [global], a stock module or a module in modules=)"
 has "rootstrap: 6 errors in the configuration; nothing was built"
 check "no image was made" test ! -e img

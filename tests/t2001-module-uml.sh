@@ -61,6 +61,10 @@ has_line "$(printf 'none\t/lib/modules\thostfs\tdefaults,ro,/usr/lib/uml/modules
 image_cat img /etc/network/interfaces >interfaces
 has_line "$(printf '\taddress 10.0.2.15')" interfaces
 has_line "$(printf '\tgateway 10.0.2.2')" interfaces
+# Booted with vec0 (transport=user, or a kernel without eth0=) it comes up too.
+has_line "auto eth0" interfaces
+has_line "allow-hotplug vec0" interfaces
+has_line "iface vec0 inet static" interfaces
 image_cat img /etc/hosts >hosts
 has_line "$(printf '127.0.1.1\tmyhost.example.org myhost')" hosts
 image_cat img /etc/resolv.conf >resolv

@@ -64,7 +64,7 @@ nothing_left .
 
 # Usage errors.
 fails_with 2 "rootstrap: run: no command given" "$ROOTSTRAP" run "$img"
-fails_with 2 "rootstrap: --net: invalid transport 'tuntap' (none or slirp)" \
+fails_with 2 "rootstrap: --net: invalid transport 'tuntap' (none, slirp or user)" \
     "$ROOTSTRAP" run -N tuntap "$img" true
 fails_with 2 "rootstrap: nonexistent.img: No such file or directory" \
     "$ROOTSTRAP" run nonexistent.img true

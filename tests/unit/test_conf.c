@@ -176,7 +176,7 @@ DEFINE_TEST(test_conf_semantic_errors)
 	expect_error(GOOD_GLOBAL "modules=mkfs\n[network]\numl=10.0.2\n", 5,
 	    "uml: invalid IPv4 address '10.0.2'");
 	expect_error(GOOD_GLOBAL "modules=mkfs\n[network]\ntransport=ppp\n", 5,
-	    "transport: invalid value 'ppp' (one of slirp|tuntap|none)");
+	    "transport: invalid value 'ppp' (one of slirp|tuntap|user|none)");
 	expect_error(GOOD_GLOBAL "modules=mkfs\n[network]\nhostname=a_b\n", 5,
 	    "hostname: invalid hostname 'a_b' (letters, digits and '-', at "
 	    "most 63)");
@@ -192,7 +192,24 @@ DEFINE_TEST(test_conf_semantic_errors)
 	    "transport=tuntap");
 	expect_error(GOOD_GLOBAL "modules=network\n[network]\ninterface=wlan0\n"
 	    "transport=none\n", 5,
-	    "interface: invalid UML interface 'wlan0' (eth0, eth1, ...)");
+	    "interface: invalid UML interface 'wlan0' for transport=none "
+	    "(eth0, eth1, ...)");
+	/* transport=user: the vector driver's vecN, and one network. */
+	expect_error(GOOD_GLOBAL "modules=network\n[network]\ninterface=eth0\n"
+	    "transport=user\n", 5,
+	    "interface: invalid UML interface 'eth0' for transport=user "
+	    "(vec0, vec1, ...)");
+	expect_error(GOOD_GLOBAL "modules=network\n[network]\ntransport=user\n"
+	    "gateway=10.0.3.2\n", 6,
+	    "gateway: 10.0.3.2 is not another address in the guest's network "
+	    "10.0.2.15/255.255.255.0");
+	expect_error(GOOD_GLOBAL "modules=network\n[network]\ntransport=user\n"
+	    "nameserver=10.0.2.15\n", 6,
+	    "nameserver: 10.0.2.15 is not another address in the guest's "
+	    "network 10.0.2.15/255.255.255.0");
+	expect_error(GOOD_GLOBAL "modules=network\n[network]\ntransport=user\n"
+	    "netmask=255.0.255.0\n", 6,
+	    "netmask: '255.0.255.0' is not a netmask");
 }
 
 DEFINE_TEST(test_conf_errors_collected)

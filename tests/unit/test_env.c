@@ -79,7 +79,8 @@ DEFINE_TEST(test_env_network_defaults)
 	conf_init(&c);
 	conf_load(&c, test_file("[global]\nPATH=" TEST_PATH "\nmodules=mkfs\n"), 1);
 	assert_plan(&p, &c, &ctx);
-	assert_str(env_get(&p.net, "transport"), "slirp");
+	assert_str(env_get(&p.net, "transport"), "user");
+	assert_str(env_get(&p.net, "interface"), "vec0");
 	assert_str(env_get(&p.net, "uml"), "10.0.2.15");
 	assert_str(env_get(&p.net, "gateway"), "10.0.2.2");
 	assert_str(env_get(&p.net, "nameserver"), "10.0.2.3");
@@ -95,6 +96,7 @@ DEFINE_TEST(test_env_network_defaults)
 	assert_str(env_get(&p.net, "uml"), "192.168.7.2");
 	/* With tuntap the way out is the host end, where uml_net NATs. */
 	assert_str(env_get(&p.net, "gateway"), "192.168.7.1");
+	assert_str(env_get(&p.net, "interface"), "eth0");
 	plan_free(&p);
 	conf_free(&c);
 
@@ -104,6 +106,18 @@ DEFINE_TEST(test_env_network_defaults)
 	    "uml=192.168.7.2\ngateway=192.168.7.254\n"), 1);
 	assert_plan(&p, &c, &ctx);
 	assert_str(env_get(&p.net, "gateway"), "192.168.7.254");
+	plan_free(&p);
+	conf_free(&c);
+
+	/* The legacy slirp transport: the same addresses, on eth0. */
+	conf_init(&c);
+	conf_load(&c, test_file("[global]\nPATH=" TEST_PATH "\nmodules=mkfs\n"
+	    "[network]\ntransport=slirp\n"), 1);
+	assert_plan(&p, &c, &ctx);
+	assert_str(env_get(&p.net, "interface"), "eth0");
+	assert_str(env_get(&p.net, "uml"), "10.0.2.15");
+	assert_str(env_get(&p.net, "gateway"), "10.0.2.2");
+	assert_str(env_get(&p.net, "nameserver"), "10.0.2.3");
 	plan_free(&p);
 	conf_free(&c);
 }
