@@ -60,6 +60,7 @@ usage(int status)
 "usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile\n"
 "       rootstrap run [options] image [--] command [argument ...]\n"
 "       rootstrap cache list|clean\n"
+"       rootstrap check [-c file] [imagefile]\n"
 "       rootstrap export image file.tar[.gz|.xz|.zst]|-\n"
 "       rootstrap import [-nv] [-c file] [-o logfile] [-s MB] tarball imagefile\n"
 "\n"
@@ -554,6 +555,55 @@ reproduce(struct build *b, long long epoch, uint64_t freemb)
 	free(tar);
 }
 
+/*
+ * What the configuration cannot show: files killed builds left here, a
+ * TMPDIR UML cannot map its memory in, a suite the mirror does not have.
+ * Found before anything is made, in a second rather than minutes in.
+ */
+static void
+build_preflight(struct build *b, const struct opts *o)
+{
+	char	*dir, *cause = NULL;
+	size_t	 i;
+	int	 rc;
+
+	dir = xstrdup(b->image);
+	stale_sweep_images(dirname(dir));
+	free(dir);
+	stale_sweep_rundirs(stale_tmpdir());
+	if (check_exec_dir(uml_tmpdir(), &cause) != 0)
+		errx(EXIT_BUILD, "%s; nothing was built", cause);
+	for (i = 0; i < b->plan.nsteps; i++) {
+		if (b->plan.steps[i].stock == NULL ||
+		    strcmp(b->plan.steps[i].name, "debian") != 0)
+			continue;
+		rc = check_mirror(env_get(&b->plan.debian, "mirror"),
+		    env_get(&b->plan.debian, "dist"),
+		    env_get(&b->plan.debian, "http_proxy"), &cause);
+		if (rc > 0)
+			errx(EXIT_USAGE, "dist: %s; nothing was built", cause);
+		if (rc < 0)
+			errx(EXIT_BUILD, "mirror: %s; nothing was built",
+			    cause);
+	}
+	(void)o;
+}
+
+/* Say why UML's run failed, where the host can tell. */
+static void
+build_diagnose(struct build *b)
+{
+	char	*dir, *hint;
+
+	dir = xstrdup(b->tmpimage != NULL ? b->tmpimage : b->image);
+	hint = check_diagnose(spawn_tail(), dirname(dir),
+	    env_get(&b->plan.global, "kernel"));
+	if (hint != NULL)
+		log_error("%s", hint);
+	free(hint);
+	free(dir);
+}
+
 /* allocate, the modules in one UML boot, shrink, rename into place. */
 static void
 build_run(struct build *b, const struct opts *o)
@@ -563,6 +613,7 @@ build_run(struct build *b, const struct opts *o)
 	uint64_t	 mb;
 	int		 rc;
 
+	build_preflight(b, o);
 	if (cache_reuse(b, o))
 		return;
 	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
@@ -581,14 +632,18 @@ build_run(struct build *b, const struct opts *o)
 	strv_free(&uml);
 	if (rc < 0)
 		build_fail(b, EXIT_BUILD, "UML: %s", cause);
-	if (read_status(b, rc) != 0)
+	if (read_status(b, rc) != 0) {
+		build_diagnose(b);
 		build_fail(b, EXIT_BUILD, NULL);
+	}
 
 	parse_mb(env_get(&b->plan.global, "freespace"), &mb);
 	if (build_epoch(b) >= 0)
 		reproduce(b, build_epoch(b), mb);
-	else if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0)
+	else if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0) {
+		build_diagnose(b);
 		build_fail(b, EXIT_BUILD, "shrink: %s", cause);
+	}
 
 	if (spawn_interrupted())
 		build_fail(b, EXIT_BUILD, "interrupted by %s",
@@ -600,6 +655,11 @@ build_run(struct build *b, const struct opts *o)
 	b->tmpimage = NULL;
 	build_cleanup(b);
 	log_info("built %s", b->image);
+	/* Interrupted now, the image is whole and stays; only the store goes. */
+	if (spawn_interrupted())
+		build_fail(b, EXIT_BUILD, "interrupted by %s; %s is complete, "
+		    "not stored in the image cache", strsignal(spawn_signal),
+		    b->image);
 	if (b->cachekey != NULL) {
 		if (cache_store(b->cachedir, b->cachekey, b->image,
 		    b->cachewhat, &cause) != 0)
@@ -607,6 +667,10 @@ build_run(struct build *b, const struct opts *o)
 		else
 			log_info("stored in the image cache as %.16s",
 			    b->cachekey);
+		if (spawn_interrupted())
+			build_fail(b, EXIT_BUILD, "interrupted by %s; %s is "
+			    "complete and stored", strsignal(spawn_signal),
+			    b->image);
 	}
 }
 
@@ -646,6 +710,11 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "run") == 0) {
 		find_libexec(&b, 1);
 		return (run_main(argc - 1, argv + 1, b.builder));
+	}
+	if (argc > 1 && (strcmp(argv[1], "check") == 0 ||
+	    strcmp(argv[1], "--check") == 0)) {
+		find_libexec(&b, 1);
+		return (check_main(argc - 1, argv + 1, b.stockdir));
 	}
 	if (argc > 1 && strcmp(argv[1], "cache") == 0)
 		return (cache_main(argc - 1, argv + 1));

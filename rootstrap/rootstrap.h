@@ -241,4 +241,21 @@ int		 plan_read(struct plan *, const char *, char **);
 void		 plan_print(const struct plan *, int);
 void		 plan_free(struct plan *);
 
+/* stale.c: temporary files of killed builds */
+int		 stale_lock(const char *);
+int		 stale_sweep_images(const char *);
+int		 stale_sweep_rundirs(const char *);
+const char	*stale_tmpdir(void);
+
+/* check.c: the host's readiness, before a build and as rootstrap check */
+const char	*uml_tmpdir(void);
+int		 check_exec_dir(const char *, char **);
+int		 check_mirror(const char *, const char *, const char *,
+		     char **);
+char		*check_diagnose(const char *, const char *, const char *);
+int		 check_main(int, char **, const char *);
+
+/* spawn.c: the end of the last program's output, for diagnoses */
+const char	*spawn_tail(void);
+
 #endif

@@ -69,6 +69,35 @@ now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* The last output seen, for saying why a program failed (check.c). */
+static char	 spawn_tailbuf[16384];
+static size_t	 spawn_taillen;
+
+const char *
+spawn_tail(void)
+{
+	return (spawn_tailbuf);
+}
+
+static void
+tail_add(const char *buf, size_t n)
+{
+	size_t	 cap = sizeof spawn_tailbuf - 1;
+
+	if (n > cap) {
+		buf += n - cap;
+		n = cap;
+	}
+	if (spawn_taillen + n > cap) {
+		memmove(spawn_tailbuf, spawn_tailbuf + spawn_taillen + n - cap,
+		    cap - n);
+		spawn_taillen = cap - n;
+	}
+	memcpy(spawn_tailbuf + spawn_taillen, buf, n);
+	spawn_taillen += n;
+	spawn_tailbuf[spawn_taillen] = '\0';
+}
+
 /* The UML console ends lines with CR LF; the transcript wants LF. */
 static void
 transcript(char *buf, ssize_t n)
@@ -76,10 +105,11 @@ transcript(char *buf, ssize_t n)
 	ssize_t	 i, j;
 
 	for (i = j = 0; i < n; i++) {
-		if (buf[i] != '\r')
+		if (buf[i] != '\r' && buf[i] != '\0')
 			buf[j++] = buf[i];
 	}
 	log_write(buf, j);
+	tail_add(buf, j);
 }
 
 static pid_t
