@@ -1,0 +1,3 @@
+#!/bin/sh
+. "$TEST_SRCDIR/libtest.sh"
+finish
