@@ -101,6 +101,19 @@ build_cleanup(struct build *b)
 	}
 }
 
+/* What a finished build still holds (a valgrind run checks). */
+static void
+build_free(struct build *b)
+{
+	plan_free(&b->plan);
+	conf_free(&b->conf);
+	free(b->builder);
+	free(b->stockdir);
+	free(b->cachedir);
+	free(b->cachekey);
+	free(b->cachewhat);
+}
+
 static __attribute__((noreturn)) void
 build_fail(struct build *b, int status, const char *fmt, ...)
 {
@@ -740,6 +753,8 @@ main(int argc, char **argv)
 		dry_run_cache(&b, &o);
 		fflush(stdout);
 		plan_print(&b.plan, STDOUT_FILENO);
+		strv_free(&uml);
+		build_free(&b);
 		return (0);
 	}
 	check_image_path(&b);
@@ -750,7 +765,6 @@ main(int argc, char **argv)
 	}
 	spawn_init();
 	build_run(&b, &o);
-	plan_free(&b.plan);
-	conf_free(&b.conf);
+	build_free(&b);
 	return (0);
 }
