@@ -177,11 +177,12 @@ check_mirror_file(const char *mirror, const char *dist, const char *file,
 
 /*
  * What the build's failure looks like from the host, for the message:
- * the end of UML's output and the free space where the build writes.
- * Returns a hint to print, or NULL.
+ * the end of UML's output, the free space where the build writes, and
+ * whether the builder ever started. Returns a hint to print, or NULL.
  */
 char *
-check_diagnose(const char *tail, const char *imagedir, const char *kernel)
+check_diagnose(const char *tail, const char *imagedir, const char *kernel,
+    int started)
 {
 	const char	*tmp = uml_tmpdir();
 	char		*hint = NULL;
@@ -205,6 +206,10 @@ check_diagnose(const char *tail, const char *imagedir, const char *kernel)
 	else if (strstr(tail, "No space left on device") != NULL)
 		xasprintf(&hint, "%s while the guest wrote (see the transcript)",
 		    strerror(ENOSPC));
+	else if (!started)
+		xasprintf(&hint, "%s never started the builder: is it a UML "
+		    "kernel? (rootstrap check tests it; see the transcript)",
+		    kernel);
 	return (hint);
 }
 

@@ -606,11 +606,17 @@ build_preflight(struct build *b, const struct opts *o)
 static void
 build_diagnose(struct build *b)
 {
-	char	*dir, *hint;
+	struct stat	 st;
+	char		*dir, *hint, *status;
+	int		 started;
 
+	/* The builder writes its status file as soon as it runs. */
+	xasprintf(&status, "%s/status", b->rundir);
+	started = stat(status, &st) == 0;
+	free(status);
 	dir = xstrdup(b->tmpimage != NULL ? b->tmpimage : b->image);
 	hint = check_diagnose(spawn_tail(), dirname(dir),
-	    env_get(&b->plan.global, "kernel"));
+	    env_get(&b->plan.global, "kernel"), started);
 	if (hint != NULL)
 		log_error("%s", hint);
 	free(hint);

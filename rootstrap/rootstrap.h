@@ -252,7 +252,8 @@ const char	*uml_tmpdir(void);
 int		 check_exec_dir(const char *, char **);
 int		 check_mirror(const char *, const char *, const char *,
 		     char **);
-char		*check_diagnose(const char *, const char *, const char *);
+char		*check_diagnose(const char *, const char *, const char *,
+		     int);
 int		 check_main(int, char **, const char *);
 
 /* spawn.c: the end of the last program's output, for diagnoses */
