@@ -184,7 +184,7 @@ char *
 check_diagnose(const char *tail, const char *imagedir, const char *kernel,
     int started)
 {
-	const char	*tmp = uml_tmpdir();
+	const char	*tmp = uml_tmpdir(), *p;
 	char		*hint = NULL;
 
 	if (imagedir != NULL && check_free_mb(imagedir) == 0)
@@ -203,6 +203,9 @@ check_diagnose(const char *tail, const char *imagedir, const char *kernel,
 		    "hostfs: %s lacks hostfs (rootstrap check lists its "
 		    "features; apt-get install user-mode-linux, or set "
 		    "kernel=)", kernel);
+	else if ((p = strstr(tail, "Kernel panic - not syncing: ")) != NULL)
+		xasprintf(&hint, "the UML kernel panicked: %.*s", (int)strcspn(
+		    p + 28, "\n"), p + 28);
 	else if (strstr(tail, "No space left on device") != NULL)
 		xasprintf(&hint, "%s while the guest wrote (see the transcript)",
 		    strerror(ENOSPC));

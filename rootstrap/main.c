@@ -655,13 +655,20 @@ build_run(struct build *b, const struct opts *o)
 		build_diagnose(b);
 		build_fail(b, EXIT_BUILD, NULL);
 	}
+	if (spawn_io_error) {
+		log_error("the guest could not write the image (I/O errors on "
+		    "%s; see the transcript)", GUEST_DEVICE);
+		build_diagnose(b);
+		build_fail(b, EXIT_BUILD, NULL);
+	}
 
 	parse_mb(env_get(&b->plan.global, "freespace"), &mb);
 	if (build_epoch(b) >= 0)
 		reproduce(b, build_epoch(b), mb);
 	else if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0) {
+		log_error("shrink: %s", cause);
 		build_diagnose(b);
-		build_fail(b, EXIT_BUILD, "shrink: %s", cause);
+		build_fail(b, EXIT_BUILD, NULL);
 	}
 
 	if (spawn_interrupted())

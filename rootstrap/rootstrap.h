@@ -257,6 +257,7 @@ char		*check_diagnose(const char *, const char *, const char *,
 int		 check_main(int, char **, const char *);
 
 /* spawn.c: the end of the last program's output, for diagnoses */
+extern int	 spawn_io_error;
 const char	*spawn_tail(void);
 
 #endif

@@ -72,6 +72,7 @@ now_ms(void)
 /* The last output seen, for saying why a program failed (check.c). */
 static char	 spawn_tailbuf[16384];
 static size_t	 spawn_taillen;
+int		 spawn_io_error;	/* the guest saw its image fail */
 
 const char *
 spawn_tail(void)
@@ -82,7 +83,7 @@ spawn_tail(void)
 static void
 tail_add(const char *buf, size_t n)
 {
-	size_t	 cap = sizeof spawn_tailbuf - 1;
+	size_t	 cap = sizeof spawn_tailbuf - 1, seam;
 
 	if (n > cap) {
 		buf += n - cap;
@@ -96,6 +97,15 @@ tail_add(const char *buf, size_t n)
 	memcpy(spawn_tailbuf + spawn_taillen, buf, n);
 	spawn_taillen += n;
 	spawn_tailbuf[spawn_taillen] = '\0';
+	/*
+	 * A guest whose image writes failed (the host's disk full) may still
+	 * see every module succeed: its page cache hid the errors. The
+	 * kernel's message is the only trace, so it is looked for as it
+	 * passes, across the seam with the previous chunk.
+	 */
+	seam = spawn_taillen > n + 64 ? spawn_taillen - n - 64 : 0;
+	if (strstr(spawn_tailbuf + seam, "I/O error, dev ubd") != NULL)
+		spawn_io_error = 1;
 }
 
 /* The UML console ends lines with CR LF; the transcript wants LF. */
