@@ -7,6 +7,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,6 +46,57 @@ spawn_init(void)
 	sigprocmask(SIG_BLOCK, &set, &spawn_oldmask);
 	if ((spawn_sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		fatal("signalfd: %s", strerror(errno));
+	/* Orphans of our children become ours (spawn_reap_orphans). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/*
+ * linux.uml calls setsid() when it is not a process group leader, as when
+ * a kernel= wrapper script forks it rather than exec'ing it: it then
+ * escapes the group kill. As a subreaper we inherit it once the wrapper is
+ * gone, and end it, and its group, here. keep is the watchdog.
+ */
+static void
+spawn_reap_orphans(pid_t keep)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[64], buf[512], *p;
+	pid_t		 pid, ppid, pgid;
+	int		 fd, found, pass;
+	ssize_t		 n;
+
+	for (pass = 0; pass < 50; pass++) {
+		found = 0;
+		if ((d = opendir("/proc")) == NULL)
+			return;
+		while ((de = readdir(d)) != NULL) {
+			if ((pid = (pid_t)strtol(de->d_name, &p, 10)) <= 0 ||
+			    *p != '\0' || pid == keep)
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+				continue;
+			n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			/* "pid (comm) state ppid pgrp ...": comm may hold ')'. */
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			if ((p = strrchr(buf, ')')) == NULL ||
+			    sscanf(p + 1, " %*c %d %d", &ppid, &pgid) != 2 ||
+			    ppid != getpid())
+				continue;
+			found = 1;
+			if (pgid != getpgrp())
+				kill(-pgid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		closedir(d);
+		if (!found)
+			return;
+	}
 }
 
 /* Whether SIGINT, SIGTERM or SIGHUP arrived; remembers which. */
@@ -130,7 +182,7 @@ spawn_start(char *const *argv, int out, int flags, char **cause)
 	 * stderr is its fd 3 and its own stderr is /dev/null: UML's console
 	 * for the guest's stderr stays clean of what UML and slirp print.
 	 */
-	pid_t	 pid;
+	pid_t	 pid, parent = getpid();
 	int	 null;
 
 	if ((pid = fork()) == -1) {
@@ -141,6 +193,9 @@ spawn_start(char *const *argv, int out, int flags, char **cause)
 		setpgid(0, 0);
 		/* If rootstrap dies, so does UML. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Dead already, before the line above could take effect. */
+		if (getppid() != parent)
+			_exit(127);
 		sigprocmask(SIG_SETMASK, &spawn_oldmask, NULL);
 		if ((null = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(null, STDIN_FILENO);
@@ -293,6 +348,7 @@ spawn_run(char *const *argv, int timeout, int flags, char **cause)
 		close(fds[0]);
 	if (!exited)
 		waitpid(pid, &status, 0);
+	spawn_reap_orphans(-1);
 	if (timedout)
 		xasprintf(cause, "%s timed out after %d s", argv[0], timeout);
 	else if (spawn_signal != 0)
