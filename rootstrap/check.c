@@ -312,6 +312,19 @@ check_file_has(const char *path, const char *word)
 	return (found);
 }
 
+static int
+check_is_elf(const char *path)
+{
+	char	 magic[4];
+	int	 fd, elf;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	elf = read(fd, magic, 4) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+	close(fd);
+	return (elf);
+}
+
 /* The kernel, what it can do, and whether the configured transport is in. */
 static void
 check_kernel(struct check *ck, const char *name, const char *transport)
@@ -354,6 +367,13 @@ check_kernel(struct check *ck, const char *name, const char *transport)
 	else
 		check_item(ck, "ok", "ubd", "the image can be a block device");
 
+	/* A wrapper script's own text says nothing about the kernel's. */
+	if (!check_is_elf(path)) {
+		check_item(ck, "warning", "transports", "%s is not an ELF "
+		    "binary (a wrapper?), so its transports are not known",
+		    path);
+		goto out;
+	}
 	for (i = 0; check_transports[i] != NULL; i++) {
 		if (check_file_has(path, check_transports[i]))
 			strv_add(&have, check_transports[i]);
