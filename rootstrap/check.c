@@ -243,7 +243,7 @@ check_capture(char *const *argv, char *buf, size_t size)
 	size_t		 len = 0;
 	ssize_t		 n;
 	pid_t		 pid;
-	int		 fds[2], status = -1, waited = 0;
+	int		 fds[2], status = -1, waited = 0, tries;
 
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return (-1);
@@ -273,11 +273,17 @@ check_capture(char *const *argv, char *buf, size_t size)
 	buf[len] = '\0';
 	close(fds[0]);
 	/* A kernel that hangs or floods is ended with its helpers. */
-	if (waitpid(pid, &status, WNOHANG) != pid) {
+	for (tries = 0; tries < 100; tries++) {
+		if ((waited = waitpid(pid, &status, WNOHANG) == pid))
+			break;
+		usleep(20000);
+	}
+	if (!waited) {
 		kill(-pid, SIGKILL);
-		waited = waitpid(pid, &status, 0) == pid;
-	} else
-		waited = 1;
+		waitpid(pid, &status, 0);
+		status = -1;
+	}
+	kill(-pid, SIGKILL);
 	return (waited && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
