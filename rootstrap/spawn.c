@@ -54,7 +54,8 @@ spawn_init(void)
  * linux.uml calls setsid() when it is not a process group leader, as when
  * a kernel= wrapper script forks it rather than exec'ing it: it then
  * escapes the group kill. As a subreaper we inherit it once the wrapper is
- * gone, and end it, and its group, here. keep is the watchdog.
+ * gone, and end it, and its group, here. Children that stayed in our
+ * session are left to whoever started them. keep is the watchdog.
  */
 static void
 spawn_reap_orphans(pid_t keep)
@@ -62,7 +63,7 @@ spawn_reap_orphans(pid_t keep)
 	struct dirent	*de;
 	DIR		*d;
 	char		 path[64], buf[512], *p;
-	pid_t		 pid, ppid, pgid;
+	pid_t		 pid, ppid, pgid, sid;
 	int		 fd, found, pass;
 	ssize_t		 n;
 
@@ -83,9 +84,10 @@ spawn_reap_orphans(pid_t keep)
 			if (n <= 0)
 				continue;
 			buf[n] = '\0';
+			/* Only those that left our session: ours stay ours. */
 			if ((p = strrchr(buf, ')')) == NULL ||
-			    sscanf(p + 1, " %*c %d %d", &ppid, &pgid) != 2 ||
-			    ppid != getpid())
+			    sscanf(p + 1, " %*c %d %d %d", &ppid, &pgid,
+			    &sid) != 3 || ppid != getpid() || sid == getsid(0))
 				continue;
 			found = 1;
 			if (pgid != getpgrp())
