@@ -574,7 +574,7 @@ reproduce(struct build *b, long long epoch, uint64_t freemb)
  * Found before anything is made, in a second rather than minutes in.
  */
 static void
-build_preflight(struct build *b, const struct opts *o)
+build_preflight(struct build *b)
 {
 	char	*dir, *cause = NULL;
 	size_t	 i;
@@ -599,7 +599,6 @@ build_preflight(struct build *b, const struct opts *o)
 			errx(EXIT_BUILD, "mirror: %s; nothing was built",
 			    cause);
 	}
-	(void)o;
 }
 
 /* Say why UML's run failed, where the host can tell. */
@@ -632,7 +631,7 @@ build_run(struct build *b, const struct opts *o)
 	uint64_t	 mb;
 	int		 rc;
 
-	build_preflight(b, o);
+	build_preflight(b);
 	if (cache_reuse(b, o))
 		return;
 	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
