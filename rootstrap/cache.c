@@ -379,6 +379,16 @@ cache_lookup(const char *dir, const char *key)
 	return (NULL);
 }
 
+/* Where cache_store() copies an image before renaming it into place. */
+char *
+cache_tmpname(const char *dir, const char *key)
+{
+	char	*tmp;
+
+	xasprintf(&tmp, "%s/.%s.img.tmp", dir, key);
+	return (tmp);
+}
+
 /* Keep a copy of a finished image, and a line saying what it is. */
 int
 cache_store(const char *dir, const char *key, const char *image,
@@ -389,7 +399,9 @@ cache_store(const char *dir, const char *key, const char *image,
 
 	if (guest_mkdirs(dir, 0755, cause) != 0)
 		return (-1);
-	xasprintf(&tmp, "%s/.%s.img.tmp", dir, key);
+	tmp = cache_tmpname(dir, key);
+	/* A killed store's leftover (whatever it is) must not stop this one. */
+	unlink(tmp);
 	xasprintf(&path, "%s/%s.img", dir, key);
 	xasprintf(&info, "%s/%s.info", dir, key);
 	xasprintf(&line, "%lld %s\n", (long long)time(NULL), what);

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,6 +623,45 @@ build_diagnose(struct build *b)
 	free(dir);
 }
 
+/*
+ * The cache store copies in-process, where the signalfd is never read: a
+ * copy to a hung or slow filesystem would make SIGINT wait for it. So for
+ * the store the signals act at once: the partial copy goes, the image
+ * (complete, in place) stays, and the status says which signal.
+ */
+static char	*store_tmp;
+
+static void
+store_signal(int sig)
+{
+	static const char	 msg[] = "rootstrap: interrupted; the image is "
+	    "complete, not stored in the image cache\n";
+
+	unlink(store_tmp);
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(128 + sig);
+}
+
+static void
+store_interruptible(struct build *b)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+
+	store_tmp = cache_tmpname(b->cachedir, b->cachekey);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = store_signal;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 /* allocate, the modules in one UML boot, shrink, rename into place. */
 static void
 build_run(struct build *b, const struct opts *o)
@@ -686,6 +726,7 @@ build_run(struct build *b, const struct opts *o)
 		    "not stored in the image cache", strsignal(spawn_signal),
 		    b->image);
 	if (b->cachekey != NULL) {
+		store_interruptible(b);
 		if (cache_store(b->cachedir, b->cachekey, b->image,
 		    b->cachewhat, &cause) != 0)
 			log_warnx("not stored in the image cache: %s", cause);

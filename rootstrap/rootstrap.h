@@ -256,6 +256,9 @@ char		*check_diagnose(const char *, const char *, const char *,
 		     int);
 int		 check_main(int, char **, const char *);
 
+/* cache.c: the name a store copies to first */
+char		*cache_tmpname(const char *, const char *);
+
 /* spawn.c: the end of the last program's output, for diagnoses */
 extern int	 spawn_io_error;
 const char	*spawn_tail(void);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Faults a build must survive: SIGINT, SIGTERM and SIGKILL at each stage
-# (UML starting, mkfs, a guest module, the shrink), the UML kernel crashing,
+# (UML starting, mkfs, a guest module, the shrink, the image cache's copy
+# after the rename), the UML kernel crashing,
 # panicking or hanging, the disk filling up under the image or the image
 # cache. After each, nothing is left (or, after SIGKILL, the next build
 # removes what was left) and the next build in the same place works. Two
@@ -156,6 +157,51 @@ fails_with 1 "rootstrap: UML: $TEST_TMP/hangkernel timed out after 3 s" \
 check "hang: no run directory left" test -z "$(ls -A "$TMPDIR")"
 nothing_left .
 next_build "hang"
+
+# A signal while the finished image is copied into the image cache: the
+# image, complete and in place, stays; the partial copy goes. A FIFO where
+# the store writes its info line holds the store at that point.
+export ROOTSTRAP_CACHE=$TEST_TMP/icache
+mkdir "$ROOTSTRAP_CACHE"
+"$ROOTSTRAP" -n img >dry.out
+key=$(sed -n 's/^cache: \([0-9a-f]*\) (miss)$/\1/p' dry.out)
+for pair in INT:130 KILL:137; do
+	sig=${pair%:*}
+	want=${pair#*:}
+	what="SIG$sig during the cache store"
+	mkfifo "$ROOTSTRAP_CACHE/$key.info"
+	"$ROOTSTRAP" -o log img >err 2>&1 &
+	pid=$!
+	wait_for log "rootstrap: built img" || show log
+	kill -$sig $pid
+	# A store that ignored the signal would wait on the FIFO forever.
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -KILL $pid 2>/dev/null && echo "# rootstrap ignored SIG$sig"
+	wait $pid
+	rc=$?
+	check "$what: exit status $want ($rc)" test "$rc" = "$want"
+	check "$what: the image is in place and whole" e2fsck -fn img
+	check "$what: no cached image" test ! -e "$ROOTSTRAP_CACHE/$key.img"
+	if [ $sig = INT ]; then
+		has "rootstrap: interrupted; the image is complete, not stored in the image cache" err
+		check "$what: no partial copy" \
+		    test ! -e "$ROOTSTRAP_CACHE/.$key.img.tmp"
+	fi
+	nothing_left .
+	rm -f img "$ROOTSTRAP_CACHE/$key.info" log
+done
+# The next build stores, whatever the killed store left.
+run_status 0 "$ROOTSTRAP" -o next.log img
+has "stored in the image cache as" next.log
+check "the cache holds the image and nothing partial" \
+    test "$(ls -A "$ROOTSTRAP_CACHE")" = "$(printf '%s.img\n%s.info' "$key" "$key")"
+rm -f img
+unset ROOTSTRAP_CACHE
+export ROOTSTRAP_CACHE=
 
 # Two builds in one place: the second leaves the running first one's
 # temporary image and run directory alone, and its own go.
