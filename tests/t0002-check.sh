@@ -21,9 +21,10 @@ has "ok      slirp: "
 has "ok      debootstrap: "
 has "ok      keyring: /usr/share/keyrings/debian-archive-keyring.gpg"
 has "ok      mirror: http://deb.debian.org/debian has bookworm"
-has_line "0 errors, 0 warnings: this host can build images"
+# (a uml_net helper is only a warning here: transport=slirp)
+check "no error on this host" grep -q '^0 errors, [0-9]* warnings*: this host can build images$' out
 run_status 0 "$ROOTSTRAP" --check
-has_line "0 errors, 0 warnings: this host can build images"
+has "0 errors, "
 
 # A kernel without hostfs: its --help has no hostfs= (as such a kernel's
 # has not), and it cannot boot a build.
@@ -42,7 +43,7 @@ fails_with 1 "error   hostfs: $TEST_TMP/nohostfs has no hostfs, which a build bo
     "$ROOTSTRAP" check -c nohostfs.conf
 has "ok      ubd: "
 has "warning transports: $TEST_TMP/nohostfs is not an ELF binary (a wrapper?), so its transports are not known"
-has_line "1 error, 1 warning: fix the errors above before building"
+check "exactly one error" grep -q '^1 error, [0-9]* warnings*: fix the errors above before building$' out
 
 printf '[global]\nkernel=/nonexistent/linux\n' >nokernel.conf
 fails_with 1 "error   kernel: /nonexistent/linux: not found or not executable; fix: apt-get install user-mode-linux, or set kernel= to a UML kernel" \
