@@ -20,6 +20,7 @@
  */
 
 #define DEBOOTSTRAP_SCRIPTS	"/usr/share/debootstrap/scripts"
+#define DEBIAN_MIN_MB		320
 #define TARGET_PATH		"PATH=/usr/local/sbin:/usr/local/bin:" \
 				"/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -47,6 +48,7 @@ debian_check(struct conf *c, const env_t *env)
 	const char	*keyring = env_get(env, "keyring");
 	const char	*cache = env_get(env, "cache");
 	char		*script;
+	uint64_t	 mb;
 
 	if (*dist == '\0' || strchr(dist, '/') != NULL || *dist == '.')
 		conf_error(c, conf_find(c, "debian", "dist"),
@@ -72,6 +74,17 @@ debian_check(struct conf *c, const env_t *env)
 		conf_error(c, conf_find(c, "debian", "cache"),
 		    "cache: '%s' must be an absolute path", cache);
 	module_check_tool(c, env, "debootstrap", "global", NULL);
+	/*
+	 * Found now rather than as "No space left on device" minutes into
+	 * debootstrap: a minbase system with its downloaded packages takes
+	 * about 300 MB while it is built (the image shrinks afterwards).
+	 */
+	if (parse_mb(env_get(env, "initialsize"), &mb) == 0 &&
+	    mb < DEBIAN_MIN_MB)
+		conf_error(c, conf_find(c, "global", "initialsize"),
+		    "initialsize: %llu MB is too small for the debian module "
+		    "(a minbase system needs about 300 MB while it is built; "
+		    "use at least %d)", (unsigned long long)mb, DEBIAN_MIN_MB);
 }
 
 /* "a b c" as "a,b,c" for debootstrap's list options. */

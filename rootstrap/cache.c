@@ -277,6 +277,30 @@ cache_key(const struct plan *p, const char *builder, const char *extra,
 	return (key);
 }
 
+/* Copy [*off, end) with read and write; returns bytes, or -1. */
+static ssize_t
+copy_slowly(int in, int out, off_t *off, off_t end)
+{
+	char	 buf[65536];
+	ssize_t	 n, w, done, total = 0;
+
+	while (*off < end) {
+		n = pread(in, buf, end - *off < (off_t)sizeof buf ?
+		    (size_t)(end - *off) : sizeof buf, *off);
+		if (n <= 0)
+			return (n == 0 && total > 0 ? total : -1);
+		/* A short write is retried, so a full disk shows as ENOSPC. */
+		for (done = 0; done < n; done += w) {
+			if ((w = pwrite(out, buf + done, n - done,
+			    *off + done)) <= 0)
+				return (-1);
+		}
+		*off += n;
+		total += n;
+	}
+	return (total);
+}
+
 /*
  * Copy a sparse file: a reflink where the filesystem can, else only its
  * data extents, so a 1 GB image with 300 MB in it costs 300 MB.
@@ -310,6 +334,10 @@ file_copy(const char *src, const char *dst, char **cause)
 		while (data < hole) {
 			n = copy_file_range(in, &data, out, &data, hole - data,
 			    0);
+			/* Across filesystems the kernel may refuse: copy. */
+			if (n == -1 && (errno == EXDEV || errno == EINVAL ||
+			    errno == ENOSYS || errno == EOPNOTSUPP))
+				n = copy_slowly(in, out, &data, hole);
 			if (n <= 0) {
 				xasprintf(cause, "%s: %s while copying", dst,
 				    n == 0 ? "short copy" : strerror(errno));
@@ -351,6 +379,16 @@ cache_lookup(const char *dir, const char *key)
 	return (NULL);
 }
 
+/* Where cache_store() copies an image before renaming it into place. */
+char *
+cache_tmpname(const char *dir, const char *key)
+{
+	char	*tmp;
+
+	xasprintf(&tmp, "%s/.%s.img.tmp", dir, key);
+	return (tmp);
+}
+
 /* Keep a copy of a finished image, and a line saying what it is. */
 int
 cache_store(const char *dir, const char *key, const char *image,
@@ -361,7 +399,9 @@ cache_store(const char *dir, const char *key, const char *image,
 
 	if (guest_mkdirs(dir, 0755, cause) != 0)
 		return (-1);
-	xasprintf(&tmp, "%s/.%s.img.tmp", dir, key);
+	tmp = cache_tmpname(dir, key);
+	/* A killed store's leftover (whatever it is) must not stop this one. */
+	unlink(tmp);
 	xasprintf(&path, "%s/%s.img", dir, key);
 	xasprintf(&info, "%s/%s.info", dir, key);
 	xasprintf(&line, "%lld %s\n", (long long)time(NULL), what);

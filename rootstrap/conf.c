@@ -202,8 +202,9 @@ conf_load(struct conf *c, const char *path, int required)
 		return (-1);
 	}
 	ini_parse_stream(conf_reader, &cf, conf_handler, &cf);
+	/* A directory opens fine and fails only here: say which error. */
 	if (ferror(cf.f))
-		conf_add_error(c, path, 0, "read error");
+		conf_add_error(c, path, 0, "%s while reading", strerror(errno));
 	fclose(cf.f);
 
 	/* inih skips bad lines silently after the first; name each one. */

@@ -3,6 +3,7 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -29,7 +30,7 @@
 int
 image_allocate(const char *path, uint64_t mb, char **tmp, char **cause)
 {
-	char	*dup1, *dup2, *dir;
+	char	*dup1, *dup2, *dir, *new;
 	int	 fd;
 
 	/* Absolute: the guest and the run directory's link refer to it. */
@@ -41,28 +42,36 @@ image_allocate(const char *path, uint64_t mb, char **tmp, char **cause)
 		free(dup2);
 		return (-1);
 	}
-	xasprintf(tmp, "%s/.%s.rootstrap-XXXXXX", dir, basename(dup2));
+	xasprintf(&new, "%s/.%s.rootstrap-XXXXXX.new", dir, basename(dup2));
 	free(dir);
 	free(dup1);
 	free(dup2);
-	if ((fd = mkstemp(*tmp)) == -1) {
-		xasprintf(cause, "%s: %s while creating the image", *tmp,
+	if ((fd = mkostemps(new, 4, O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s while creating the image", new,
 		    strerror(errno));
-		free(*tmp);
+		free(new);
 		*tmp = NULL;
 		return (-1);
 	}
-	if (ftruncate(fd, (off_t)(mb * 1024 * 1024)) == -1 ||
-	    fchmod(fd, 0644) == -1) {
+	/*
+	 * Locked for our whole life before it gets its real name, so that
+	 * another build's sweep (stale.c) never sees it unlocked. The
+	 * descriptor stays open on purpose.
+	 */
+	*tmp = xstrndup(new, strlen(new) - 4);
+	if (flock(fd, LOCK_EX) == -1 ||
+	    ftruncate(fd, (off_t)(mb * 1024 * 1024)) == -1 ||
+	    fchmod(fd, 0644) == -1 || rename(new, *tmp) == -1) {
 		xasprintf(cause, "%s: %s while sizing the image to %llu MB",
 		    *tmp, strerror(errno), (unsigned long long)mb);
 		close(fd);
-		unlink(*tmp);
+		unlink(new);
+		free(new);
 		free(*tmp);
 		*tmp = NULL;
 		return (-1);
 	}
-	close(fd);
+	free(new);
 	log_info("allocated %llu MB sparse image %s", (unsigned long long)mb,
 	    *tmp);
 	return (0);
@@ -138,7 +147,9 @@ shrink_forced(const char *path, blk64_t want, unsigned int bs)
 
 	xasprintf(&copy, "%s.shrink", path);
 	cp[3] = check[3] = copy;
+	/* Locked before it takes the image's name (see stale.c). */
 	if (run_tool("copying", cp, 0, &cause) == 0 &&
+	    stale_lock(copy) == 0 &&
 	    resize_to(copy, want, bs, 1, &cause) == 0 &&
 	    run_tool("checking the shrunk copy", check, 0, &cause) == 0 &&
 	    rename(copy, path) == 0)

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ usage(int status)
 "usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile\n"
 "       rootstrap run [options] image [--] command [argument ...]\n"
 "       rootstrap cache list|clean\n"
+"       rootstrap check [-c file] [imagefile]\n"
 "       rootstrap export image file.tar[.gz|.xz|.zst]|-\n"
 "       rootstrap fetch [-pv] [-c file]\n"
 "       rootstrap import [-nv] [-c file] [-o logfile] [-s MB] tarball imagefile\n"
@@ -100,6 +102,19 @@ build_cleanup(struct build *b)
 		free(b->rundir);
 		b->rundir = NULL;
 	}
+}
+
+/* What a finished build still holds (a valgrind run checks). */
+static void
+build_free(struct build *b)
+{
+	plan_free(&b->plan);
+	conf_free(&b->conf);
+	free(b->builder);
+	free(b->stockdir);
+	free(b->cachedir);
+	free(b->cachekey);
+	free(b->cachewhat);
 }
 
 static __attribute__((noreturn)) void
@@ -579,6 +594,99 @@ uml_path(const struct build *b)
 	return (saved);
 }
 
+/*
+ * What the configuration cannot show: files killed builds left here, a
+ * TMPDIR UML cannot map its memory in, a suite the mirror does not have.
+ * Found before anything is made, in a second rather than minutes in.
+ */
+static void
+build_preflight(struct build *b)
+{
+	char	*dir, *cause = NULL;
+	size_t	 i;
+	int	 rc;
+
+	dir = xstrdup(b->image);
+	stale_sweep_images(dirname(dir));
+	free(dir);
+	stale_sweep_rundirs(stale_tmpdir());
+	if (check_exec_dir(uml_tmpdir(), &cause) != 0)
+		errx(EXIT_BUILD, "%s; nothing was built", cause);
+	for (i = 0; i < b->plan.nsteps; i++) {
+		if (b->plan.steps[i].stock == NULL ||
+		    strcmp(b->plan.steps[i].name, "debian") != 0)
+			continue;
+		rc = check_mirror(env_get(&b->plan.debian, "mirror"),
+		    env_get(&b->plan.debian, "dist"),
+		    env_get(&b->plan.debian, "http_proxy"), &cause);
+		if (rc > 0)
+			errx(EXIT_USAGE, "dist: %s; nothing was built", cause);
+		if (rc < 0)
+			errx(EXIT_BUILD, "mirror: %s; nothing was built",
+			    cause);
+	}
+}
+
+/* Say why UML's run failed, where the host can tell. */
+static void
+build_diagnose(struct build *b)
+{
+	struct stat	 st;
+	char		*dir, *hint, *status;
+	int		 started;
+
+	/* The builder writes its status file as soon as it runs. */
+	xasprintf(&status, "%s/status", b->rundir);
+	started = stat(status, &st) == 0;
+	free(status);
+	dir = xstrdup(b->tmpimage != NULL ? b->tmpimage : b->image);
+	hint = check_diagnose(spawn_tail(), dirname(dir),
+	    env_get(&b->plan.global, "kernel"), started);
+	if (hint != NULL)
+		log_error("%s", hint);
+	free(hint);
+	free(dir);
+}
+
+/*
+ * The cache store copies in-process, where the signalfd is never read: a
+ * copy to a hung or slow filesystem would make SIGINT wait for it. So for
+ * the store the signals act at once: the partial copy goes, the image
+ * (complete, in place) stays, and the status says which signal.
+ */
+static char	*store_tmp;
+
+static void
+store_signal(int sig)
+{
+	static const char	 msg[] = "rootstrap: interrupted; the image is "
+	    "complete, not stored in the image cache\n";
+
+	unlink(store_tmp);
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(128 + sig);
+}
+
+static void
+store_interruptible(struct build *b)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+
+	store_tmp = cache_tmpname(b->cachedir, b->cachekey);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = store_signal;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 /* allocate, the modules in one UML boot, shrink, rename into place. */
 static void
 build_run(struct build *b, const struct opts *o)
@@ -589,6 +697,7 @@ build_run(struct build *b, const struct opts *o)
 	uint64_t	 mb;
 	int		 rc;
 
+	build_preflight(b);
 	if (cache_reuse(b, o))
 		return;
 	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
@@ -613,14 +722,25 @@ build_run(struct build *b, const struct opts *o)
 	strv_free(&uml);
 	if (rc < 0)
 		build_fail(b, EXIT_BUILD, "UML: %s", cause);
-	if (read_status(b, rc) != 0)
+	if (read_status(b, rc) != 0) {
+		build_diagnose(b);
 		build_fail(b, EXIT_BUILD, NULL);
+	}
+	if (spawn_io_error) {
+		log_error("the guest could not write the image (I/O errors on "
+		    "%s; see the transcript)", GUEST_DEVICE);
+		build_diagnose(b);
+		build_fail(b, EXIT_BUILD, NULL);
+	}
 
 	parse_mb(env_get(&b->plan.global, "freespace"), &mb);
 	if (build_epoch(b) >= 0)
 		reproduce(b, build_epoch(b), mb);
-	else if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0)
-		build_fail(b, EXIT_BUILD, "shrink: %s", cause);
+	else if (mb > 0 && image_shrink(b->tmpimage, mb, &cause) != 0) {
+		log_error("shrink: %s", cause);
+		build_diagnose(b);
+		build_fail(b, EXIT_BUILD, NULL);
+	}
 
 	if (spawn_interrupted())
 		build_fail(b, EXIT_BUILD, "interrupted by %s",
@@ -632,13 +752,23 @@ build_run(struct build *b, const struct opts *o)
 	b->tmpimage = NULL;
 	build_cleanup(b);
 	log_info("built %s", b->image);
+	/* Interrupted now, the image is whole and stays; only the store goes. */
+	if (spawn_interrupted())
+		build_fail(b, EXIT_BUILD, "interrupted by %s; %s is complete, "
+		    "not stored in the image cache", strsignal(spawn_signal),
+		    b->image);
 	if (b->cachekey != NULL) {
+		store_interruptible(b);
 		if (cache_store(b->cachedir, b->cachekey, b->image,
 		    b->cachewhat, &cause) != 0)
 			log_warnx("not stored in the image cache: %s", cause);
 		else
 			log_info("stored in the image cache as %.16s",
 			    b->cachekey);
+		if (spawn_interrupted())
+			build_fail(b, EXIT_BUILD, "interrupted by %s; %s is "
+			    "complete and stored", strsignal(spawn_signal),
+			    b->image);
 	}
 }
 
@@ -679,6 +809,11 @@ main(int argc, char **argv)
 		find_libexec(&b, 1);
 		return (run_main(argc - 1, argv + 1, b.builder));
 	}
+	if (argc > 1 && (strcmp(argv[1], "check") == 0 ||
+	    strcmp(argv[1], "--check") == 0)) {
+		find_libexec(&b, 1);
+		return (check_main(argc - 1, argv + 1, b.stockdir));
+	}
 	if (argc > 1 && strcmp(argv[1], "cache") == 0)
 		return (cache_main(argc - 1, argv + 1));
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
@@ -705,6 +840,8 @@ main(int argc, char **argv)
 		dry_run_cache(&b, &o);
 		fflush(stdout);
 		plan_print(&b.plan, STDOUT_FILENO);
+		strv_free(&uml);
+		build_free(&b);
 		return (0);
 	}
 	check_image_path(&b);
@@ -715,7 +852,6 @@ main(int argc, char **argv)
 	}
 	spawn_init();
 	build_run(&b, &o);
-	plan_free(&b.plan);
-	conf_free(&b.conf);
+	build_free(&b);
 	return (0);
 }

@@ -260,4 +260,26 @@ const env_t	*usernet_plan(const struct plan *);
 int		 usernet_spawn(const env_t *, char *const *, int, int, char **);
 void		 usernet_check(struct conf *, const env_t *);	/* modules/ */
 
+/* stale.c: temporary files of killed builds */
+int		 stale_lock(const char *);
+int		 stale_sweep_images(const char *);
+int		 stale_sweep_rundirs(const char *);
+const char	*stale_tmpdir(void);
+
+/* check.c: the host's readiness, before a build and as rootstrap check */
+const char	*uml_tmpdir(void);
+int		 check_exec_dir(const char *, char **);
+int		 check_mirror(const char *, const char *, const char *,
+		     char **);
+char		*check_diagnose(const char *, const char *, const char *,
+		     int);
+int		 check_main(int, char **, const char *);
+
+/* cache.c: the name a store copies to first */
+char		*cache_tmpname(const char *, const char *);
+
+/* spawn.c: the end of the last program's output, for diagnoses */
+extern int	 spawn_io_error;
+const char	*spawn_tail(void);
+
 #endif

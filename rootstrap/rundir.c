@@ -3,10 +3,13 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,12 +26,10 @@
 char *
 rundir_make(const char *image, char **cause)
 {
-	const char	*tmpdir = getenv("TMPDIR");
-	char		*dir, *link;
+	const char	*tmpdir = stale_tmpdir();
+	char		*dir, *link, *lock;
+	int		 fd = -1;
 
-	if (tmpdir == NULL || *tmpdir == '\0' ||
-	    strpbrk(tmpdir, " \t\n\"'") != NULL)
-		tmpdir = "/tmp";
 	xasprintf(&dir, "%s/rootstrap.XXXXXX", tmpdir);
 	if (mkdtemp(dir) == NULL) {
 		xasprintf(cause, "%s: %s while making the run directory", dir,
@@ -36,6 +37,26 @@ rundir_make(const char *image, char **cause)
 		free(dir);
 		return (NULL);
 	}
+	/*
+	 * The lock says the directory is in use (stale.c); it is locked under
+	 * another name first, so it never shows unlocked. Kept open on purpose.
+	 */
+	xasprintf(&lock, "%s/.lock", dir);
+	xasprintf(&link, "%s/lock", dir);
+	if ((fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1 || flock(fd, LOCK_EX) == -1 ||
+	    rename(lock, link) == -1) {
+		xasprintf(cause, "%s: %s", lock, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(lock);
+		free(link);
+		rundir_remove(dir);
+		free(dir);
+		return (NULL);
+	}
+	free(lock);
+	free(link);
 	xasprintf(&link, "%s/image", dir);
 	if (symlink(image, link) == -1) {
 		xasprintf(cause, "%s: %s", link, strerror(errno));

@@ -7,6 +7,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,6 +46,59 @@ spawn_init(void)
 	sigprocmask(SIG_BLOCK, &set, &spawn_oldmask);
 	if ((spawn_sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		fatal("signalfd: %s", strerror(errno));
+	/* Orphans of our children become ours (spawn_reap_orphans). */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+/*
+ * linux.uml calls setsid() when it is not a process group leader, as when
+ * a kernel= wrapper script forks it rather than exec'ing it: it then
+ * escapes the group kill. As a subreaper we inherit it once the wrapper is
+ * gone, and end it, and its group, here. Children that stayed in our
+ * session are left to whoever started them. keep is the watchdog.
+ */
+static void
+spawn_reap_orphans(pid_t keep)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		 path[64], buf[512], *p;
+	pid_t		 pid, ppid, pgid, sid;
+	int		 fd, found, pass;
+	ssize_t		 n;
+
+	for (pass = 0; pass < 50; pass++) {
+		found = 0;
+		if ((d = opendir("/proc")) == NULL)
+			return;
+		while ((de = readdir(d)) != NULL) {
+			if ((pid = (pid_t)strtol(de->d_name, &p, 10)) <= 0 ||
+			    *p != '\0' || pid == keep)
+				continue;
+			snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+			if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+				continue;
+			n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			/* "pid (comm) state ppid pgrp ...": comm may hold ')'. */
+			if (n <= 0)
+				continue;
+			buf[n] = '\0';
+			/* Only those that left our session: ours stay ours. */
+			if ((p = strrchr(buf, ')')) == NULL ||
+			    sscanf(p + 1, " %*c %d %d %d", &ppid, &pgid,
+			    &sid) != 3 || ppid != getpid() || sid == getsid(0))
+				continue;
+			found = 1;
+			if (pgid != getpgrp())
+				kill(-pgid, SIGKILL);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		closedir(d);
+		if (!found)
+			return;
+	}
 }
 
 /* Whether SIGINT, SIGTERM or SIGHUP arrived; remembers which. */
@@ -69,6 +123,45 @@ now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+/* The last output seen, for saying why a program failed (check.c). */
+static char	 spawn_tailbuf[16384];
+static size_t	 spawn_taillen;
+int		 spawn_io_error;	/* the guest saw its image fail */
+
+const char *
+spawn_tail(void)
+{
+	return (spawn_tailbuf);
+}
+
+static void
+tail_add(const char *buf, size_t n)
+{
+	size_t	 cap = sizeof spawn_tailbuf - 1, seam;
+
+	if (n > cap) {
+		buf += n - cap;
+		n = cap;
+	}
+	if (spawn_taillen + n > cap) {
+		memmove(spawn_tailbuf, spawn_tailbuf + spawn_taillen + n - cap,
+		    cap - n);
+		spawn_taillen = cap - n;
+	}
+	memcpy(spawn_tailbuf + spawn_taillen, buf, n);
+	spawn_taillen += n;
+	spawn_tailbuf[spawn_taillen] = '\0';
+	/*
+	 * A guest whose image writes failed (the host's disk full) may still
+	 * see every module succeed: its page cache hid the errors. The
+	 * kernel's message is the only trace, so it is looked for as it
+	 * passes, across the seam with the previous chunk.
+	 */
+	seam = spawn_taillen > n + 64 ? spawn_taillen - n - 64 : 0;
+	if (strstr(spawn_tailbuf + seam, "I/O error, dev ubd") != NULL)
+		spawn_io_error = 1;
+}
+
 /* The UML console ends lines with CR LF; the transcript wants LF. */
 static void
 transcript(char *buf, ssize_t n)
@@ -76,10 +169,11 @@ transcript(char *buf, ssize_t n)
 	ssize_t	 i, j;
 
 	for (i = j = 0; i < n; i++) {
-		if (buf[i] != '\r')
+		if (buf[i] != '\r' && buf[i] != '\0')
 			buf[j++] = buf[i];
 	}
 	log_write(buf, j);
+	tail_add(buf, j);
 }
 
 static pid_t
@@ -91,7 +185,7 @@ spawn_start(char *const *argv, int out, int flags,
 	 * stderr is its fd 3 and its own stderr is /dev/null: UML's console
 	 * for the guest's stderr stays clean of what UML and slirp print.
 	 */
-	pid_t	 pid;
+	pid_t	 pid, parent = getpid();
 	int	 null;
 
 	if ((pid = fork()) == -1) {
@@ -102,6 +196,9 @@ spawn_start(char *const *argv, int out, int flags,
 		setpgid(0, 0);
 		/* If rootstrap dies, so does UML. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Dead already, before the line above could take effect. */
+		if (getppid() != parent)
+			_exit(127);
 		sigprocmask(SIG_SETMASK, &spawn_oldmask, NULL);
 		if ((null = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(null, STDIN_FILENO);
@@ -323,6 +420,7 @@ spawn_run_peer(char *const *argv, int timeout, int flags,
 		kill(-pid, SIGKILL);
 		waitpid(peerpid, NULL, 0);
 	}
+	spawn_reap_orphans(-1);
 	if (timedout)
 		xasprintf(cause, "%s timed out after %d s", argv[0], timeout);
 	else if (spawn_signal != 0)
