@@ -15,8 +15,11 @@
 #include "rootstrap.h"
 
 /*
- * debian: install [debian] dist from mirror into the mounted image with the
- * host's debootstrap, then purge and install with dpkg and apt inside it.
+ * debian: install [debian] dist from mirror into the mounted image, then
+ * purge and install with dpkg and apt inside it. method=host: the host has
+ * fetched and unpacked the packages into the image before the boot
+ * (rootstrap/unpack.c), and the guest configures them (debian-host.c).
+ * method=debootstrap: the host's debootstrap runs in the guest, all of it.
  */
 
 #define DEBOOTSTRAP_SCRIPTS	"/usr/share/debootstrap/scripts"
@@ -35,6 +38,7 @@ static const struct key debian_keys[] = {
 	{ "cache",	KEY_STRING,	"",		NULL },
 	{ "keyring",	KEY_STRING,	"",		NULL },
 	{ "clean",	KEY_BOOL,	"yes",		NULL },
+	{ "method",	KEY_ENUM,	"debootstrap",	"host|debootstrap" },
 	{ NULL,		KEY_STRING,	NULL,		NULL },
 };
 
@@ -70,7 +74,8 @@ debian_check(struct conf *c, const env_t *env)
 	if (*cache != '\0' && *cache != '/')
 		conf_error(c, conf_find(c, "debian", "cache"),
 		    "cache: '%s' must be an absolute path", cache);
-	module_check_tool(c, env, "debootstrap", "global", NULL);
+	if (strcmp(env_get(env, "method"), "debootstrap") == 0)
+		module_check_tool(c, env, "debootstrap", "global", NULL);
 }
 
 /* "a b c" as "a,b,c" for debootstrap's list options. */
@@ -198,7 +203,10 @@ debian_run(const struct plan *p, const env_t *env, char **cause)
 		    "before debian)", GUEST_TARGET);
 		return (-1);
 	}
-	if (debootstrap(env, cause) != 0)
+	if (strcmp(env_get(env, "method"), "host") == 0) {
+		if (debian_host_configure(env, cause) != 0)
+			return (-1);
+	} else if (debootstrap(env, cause) != 0)
 		return (-1);
 
 	if (*env_get(env, "purge") == '\0' && *env_get(env, "install") == '\0')
