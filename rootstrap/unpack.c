@@ -266,7 +266,7 @@ read_data(struct unpack *u, struct pkg *k, struct archive *outer,
 	struct nested		 n;
 	struct archive		*a;
 	struct archive_entry	*e;
-	char			*path, *to = NULL, *link, *lto, *why = NULL;
+	char			*path, *to = NULL, *link, *lto;
 	int			 r, rc = -1;
 
 	if ((a = nested_open(&n, outer)) == NULL) {
@@ -299,11 +299,9 @@ read_data(struct unpack *u, struct pkg *k, struct archive *outer,
 			free(lto);
 			free(link);
 		}
-		if (populate_entry(u->p, a, e, &why) != 0) {
-			xasprintf(cause, "%s: %s", k->deb->path, why);
-			free(why);
+		/* Its messages name the .deb (populate_source). */
+		if (populate_entry(u->p, a, e, cause) != 0)
 			goto out;
-		}
 		free(to);
 		to = NULL;
 		u->files++;
