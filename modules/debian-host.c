@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct dpkg_pkg {
 	char	*package;
 	char	*arch;
 	char	*info;		/* info file prefix: NAME or NAME:ARCH */
+	char	*stanza;	/* its status stanza, for tmp.ci/control */
 };
 
 static double
@@ -94,6 +96,7 @@ read_status(size_t *n, char **dpkg_version, char **cause)
 		else
 			v[*n].info = xstrdup(v[*n].package);
 		free(ma);
+		v[*n].stanza = xstrdup(stanza);
 		if (strcmp(v[*n].package, "dpkg") == 0)
 			*dpkg_version = control_field(stanza, "Version");
 		(*n)++;
@@ -102,6 +105,65 @@ read_status(size_t *n, char **dpkg_version, char **cause)
 	if (*dpkg_version == NULL)
 		*dpkg_version = xstrdup("");
 	return (v);
+}
+
+/*
+ * dpkg runs a new package's preinst from /var/lib/dpkg/tmp.ci, beside its
+ * other control files, and debconf's confmodule takes the package's name
+ * and templates from there: lay the info files out the same way.
+ */
+static int
+stage_ci(const struct dpkg_pkg *pkg, struct strv *made, char **cause)
+{
+	const char	*dir = GUEST_TARGET "/var/lib/dpkg/info";
+	const char	*ci = GUEST_TARGET "/var/lib/dpkg/tmp.ci";
+	struct dirent	*de;
+	DIR		*d;
+	const char	*info = pkg->info;
+	char		*from, *to;
+	size_t		 len = strlen(info);
+
+	if (mkdir(ci, 0755) == -1 && errno != EEXIST) {
+		xasprintf(cause, "%s: %s", ci, strerror(errno));
+		return (-1);
+	}
+	/* What debconf reads the package's name from. */
+	xasprintf(&to, "%s/control", ci);
+	strv_add(made, to);
+	if (guest_write(to, pkg->stanza, 0644, cause) != 0) {
+		free(to);
+		return (-1);
+	}
+	free(to);
+	if ((d = opendir(dir)) == NULL) {
+		xasprintf(cause, "%s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, info, len) != 0 ||
+		    de->d_name[len] != '.' || strcmp(de->d_name + len + 1,
+		    "list") == 0)
+			continue;
+		xasprintf(&from, "%s/%s", dir, de->d_name);
+		xasprintf(&to, "%s/%s", ci, de->d_name + len + 1);
+		if (link(from, to) == 0)
+			strv_add(made, to);
+		free(from);
+		free(to);
+	}
+	closedir(d);
+	return (0);
+}
+
+static void
+unstage_ci(struct strv *made)
+{
+	size_t	 i;
+
+	for (i = 0; i < made->n; i++)
+		unlink(made->v[i]);
+	strv_free(made);
+	rmdir(GUEST_TARGET "/var/lib/dpkg/tmp.ci");
 }
 
 /* The environment of the package tools and of the maintainer scripts. */
@@ -131,7 +193,7 @@ static int
 run_preinsts(const env_t *env, int *count, char **cause)
 {
 	struct dpkg_pkg	*pkgs;
-	struct strv	 tenv = { 0 };
+	struct strv	 tenv = { 0 }, made = { 0 };
 	char		*version, *script, *argv[3];
 	size_t		 n, i, pass, first;
 	int		 rc = 0;
@@ -165,12 +227,14 @@ run_preinsts(const env_t *env, int *count, char **cause)
 			env_set(&tenv, "DPKG_RUNNING_VERSION", version);
 			env_set(&tenv, "DPKG_ADMINDIR", "/var/lib/dpkg");
 			env_set(&tenv, "DPKG_ROOT", "");
-			argv[0] = script;
+			argv[0] = "/var/lib/dpkg/tmp.ci/preinst";
 			argv[1] = "install";
 			argv[2] = NULL;
 			log_debug("%s install", script);
-			if (guest_run(argv, tenv.v, GUEST_TARGET, cause) != 0)
+			if (stage_ci(&pkgs[i], &made, cause) != 0 ||
+			    guest_run(argv, tenv.v, GUEST_TARGET, cause) != 0)
 				rc = -1;
+			unstage_ci(&made);
 			(*count)++;
 			free(script);
 		}
@@ -180,6 +244,7 @@ run_preinsts(const env_t *env, int *count, char **cause)
 		free(pkgs[i].package);
 		free(pkgs[i].arch);
 		free(pkgs[i].info);
+		free(pkgs[i].stanza);
 	}
 	free(pkgs);
 	free(version);
@@ -211,16 +276,108 @@ services_on(void)
 	unlink(POLICY);
 }
 
+/* debootstrap's core packages, installed first, one by one. */
+static const char *const core_packages[] = {
+	"base-passwd", "base-files", "dpkg", "libc6", "perl-base", "mawk",
+	NULL
+};
+
+static int
+in_list(const struct strv *list, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < list->n; i++) {
+		if (strcmp(list->v[i], name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* dpkg OPTS --configure NAMES (or --pending), in the target. */
+static int
+configure(const env_t *env, const char *opts, const struct strv *names,
+    char **cause)
+{
+	struct strv	 argv = { 0 }, tenv = { 0 };
+	char		*line;
+	int		 rc;
+
+	strv_add(&argv, "dpkg");
+	strv_split(&argv, opts, " ");
+	/* dpkg.cfg is not in place yet: it is a conffile still to move. */
+	strv_add(&argv, "--log=/var/log/dpkg.log");
+	strv_add(&argv, "--configure");
+	if (names == NULL)
+		strv_add(&argv, "--pending");
+	else {
+		line = strv_join(names, " ");
+		strv_split(&argv, line, " ");
+		free(line);
+	}
+	target_env(env, &tenv);
+	line = strv_join(&argv, " ");
+	log_info("chroot %s %.200s%s", GUEST_TARGET, line,
+	    strlen(line) > 200 ? " ..." : "");
+	free(line);
+	rc = guest_run(argv.v, tenv.v, GUEST_TARGET, cause);
+	strv_free(&argv);
+	strv_free(&tenv);
+	return (rc == 0 ? 0 : -1);
+}
+
 /*
- * The guest half of method=host: preinsts, then one dpkg --configure. Says
+ * The packages in the order debootstrap configures them: its core
+ * packages first, then the rest of the required set (the host lists it in
+ * the run directory), then everything else. The order decides, for one,
+ * the order of the lines the maintainer scripts add to /etc/group, so
+ * that it is debootstrap's costs two dpkg processes, under a second.
+ */
+static int
+configure_all(const env_t *env, char **cause)
+{
+	struct strv	 required = { 0 }, core = { 0 }, rest = { 0 };
+	const char	*rundir = env_get(env, "ROOTSTRAP_RUNDIR");
+	char		*path, *list = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (rundir != NULL) {
+		xasprintf(&path, "%s/debian-required", rundir);
+		list = guest_read(path, 1 << 20);
+		free(path);
+	}
+	if (list != NULL)
+		strv_split(&required, list, " \n");
+	free(list);
+	for (i = 0; core_packages[i] != NULL; i++) {
+		if (in_list(&required, core_packages[i]))
+			strv_add(&core, core_packages[i]);
+	}
+	for (i = 0; i < required.n; i++) {
+		if (!in_list(&core, required.v[i]))
+			strv_add(&rest, required.v[i]);
+	}
+	if (core.n > 0 && configure(env, "--force-depends", &core, cause) != 0)
+		goto out;
+	if (rest.n > 0 && configure(env,
+	    "--force-configure-any --force-depends", &rest, cause) != 0)
+		goto out;
+	rc = configure(env, "", NULL, cause);
+out:
+	strv_free(&required);
+	strv_free(&core);
+	strv_free(&rest);
+	return (rc);
+}
+
+/*
+ * The guest half of method=host: preinsts, then dpkg --configure. Says
  * where the time went, since process count is what costs here.
  */
 int
 debian_host_configure(const env_t *env, char **cause)
 {
-	static char	*configure[] = { "dpkg", "--configure", "--pending",
-			    NULL };
-	struct strv	 tenv = { 0 };
 	char		*proc;
 	double		 t0, t1, t2;
 	int		 rc = -1, mounted = 0, preinsts = 0;
@@ -234,16 +391,13 @@ debian_host_configure(const env_t *env, char **cause)
 	if (run_preinsts(env, &preinsts, cause) != 0)
 		goto out;
 	t1 = now();
-	target_env(env, &tenv);
-	log_info("chroot %s dpkg --configure --pending", GUEST_TARGET);
-	if (guest_run(configure, tenv.v, GUEST_TARGET, cause) != 0)
+	if (configure_all(env, cause) != 0)
 		goto out;
 	t2 = now();
 	log_info("%d preinst scripts: %.1f s; dpkg --configure: %.1f s",
 	    preinsts, t1 - t0, t2 - t1);
 	rc = 0;
 out:
-	strv_free(&tenv);
 	services_on();
 	if (mounted)
 		umount2(proc, MNT_DETACH);

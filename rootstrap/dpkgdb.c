@@ -92,15 +92,24 @@ dpkgdb_add(struct dpkgdb *db, const char *name, const char *control,
     const struct strv *conffiles, const char *avail)
 {
 	const char	*line, *next;
+	char		*priority;
 	size_t		 i;
 
 	buf_addf(&db->status, "Package: %.*s\nStatus: install ok unpacked\n",
 	    (int)strcspn(name, ":"), name);
+	/*
+	 * The archive's Priority overrides the package's own: a status file
+	 * debootstrap leaves has the Packages file's.
+	 */
+	if ((priority = control_field(avail, "Priority")) != NULL)
+		buf_addf(&db->status, "Priority: %s\n", priority);
 	for (line = control; *line != '\0' && *line != '\n'; line = next) {
 		next = strchr(line, '\n');
 		next = next != NULL ? next + 1 : line + strlen(line);
 		if (strncasecmp(line, "Package:", 8) == 0 ||
-		    strncasecmp(line, "Status:", 7) == 0)
+		    strncasecmp(line, "Status:", 7) == 0 ||
+		    (priority != NULL &&
+		    strncasecmp(line, "Priority:", 9) == 0))
 			continue;
 		buf_add(&db->status, line, next - line);
 		if (next[-1] != '\n')
@@ -113,6 +122,7 @@ dpkgdb_add(struct dpkgdb *db, const char *name, const char *control,
 			    conffiles->v[i]);
 	}
 	buf_add(&db->status, "\n", 1);
+	free(priority);
 	add_stanza(&db->available, avail);
 }
 

@@ -481,6 +481,37 @@ host_method_fetch(struct build *b)
 	}
 }
 
+/*
+ * The required set, for the guest to configure it first as debootstrap
+ * does (modules/debian-host.c).
+ */
+static void
+host_method_required(struct build *b)
+{
+	struct strv	 names = { 0 };
+	char		*path, *list, *cause, *name;
+	size_t		 i;
+
+	for (i = 0; i < b->debs.n; i++) {
+		if (!b->debs.v[i].required)
+			continue;
+		name = b->debs.v[i].package != NULL ?
+		    xstrdup(b->debs.v[i].package) :
+		    control_field(b->debs.v[i].control, "Package");
+		if (name != NULL)
+			strv_add(&names, name);
+		free(name);
+	}
+	list = strv_join(&names, "\n");
+	xasprintf(&path, "%s/debian-required", b->rundir);
+	if (guest_write(path, list, 0644, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "debian: %s", cause);
+	free(path);
+	free(list);
+	strv_free(&names);
+	debset_free(&b->debs);
+}
+
 /* mke2fs and the unpacked packages, on the host. */
 static void
 host_method_fill(struct build *b)
@@ -497,7 +528,6 @@ host_method_fill(struct build *b)
 		    "mke2fs failed");
 	if (unpack_debs(b->tmpimage, &b->debs, b->host_debian, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "debian: %s", cause);
-	debset_free(&b->debs);
 }
 
 /* Every error of every file, then of every module, before anything. */
@@ -666,6 +696,8 @@ build_run(struct build *b, const struct opts *o)
 	if (b->host_debian != NULL)
 		host_method_fill(b);
 	make_rundir(b);
+	if (b->host_debian != NULL)
+		host_method_required(b);
 
 	uml_argv(b, &uml, o->umlextra);
 	line = strv_join(&uml, " ");

@@ -10,6 +10,7 @@
 
 #include "rootstrap.h"
 #include "debs.h"
+#include "dpkgdb.h"
 
 /*
  * A stand-in for the host-side fetch, for the tests only: the set is every
@@ -58,6 +59,7 @@ debset_fetch(const env_t *debian, const env_t *global, struct debset *out,
 	const char	*dir = getenv("ROOTSTRAP_TEST_DEBS");
 	struct dirent	**names;
 	struct deb	*d;
+	char		*prio;
 	int		 n, i;
 	size_t		 len;
 
@@ -82,6 +84,13 @@ debset_fetch(const env_t *debian, const env_t *global, struct debset *out,
 				    d->path);
 				return (-1);
 			}
+			d->package = control_field(d->control, "Package");
+			prio = control_field(d->control, "Priority");
+			/* debootstrap's required set, roughly. */
+			d->required = (prio != NULL &&
+			    strcmp(prio, "required") == 0) ||
+			    strcmp(d->package, "usr-is-merged") == 0;
+			free(prio);
 		}
 		free(names[i]);
 	}
@@ -97,6 +106,7 @@ debset_free(struct debset *set)
 
 	for (i = 0; i < set->n; i++) {
 		free(set->v[i].path);
+		free(set->v[i].package);
 		free(set->v[i].control);
 	}
 	free(set->v);
