@@ -117,4 +117,22 @@ echo "not a deb" >junk.deb
 fails_with 1 "junk.deb: " \
     "$unpack" bad.img http://deb.debian.org/debian bookworm junk.deb
 
+# [debian] method: checked before anything runs; with method=host the
+# host makes the filesystem, so the guest's mkfs leaves the plan.
+cp "$TEST_SRCDIR/../conf/rootstrap.conf" rootstrap.conf
+printf '[debian]\nmethod=bogus\n' >bogus.conf
+fails_with 2 "bogus.conf:2: method: invalid value 'bogus' (one of host|debootstrap)" \
+    "$ROOTSTRAP" -c bogus.conf x.img
+printf '[debian]\nmethod=host\n' >host.conf
+if nm "$ROOTSTRAP" | grep -q ' T debset_fetch$'; then
+	ok "# SKIP this rootstrap has the host-side fetch"
+else
+	fails_with 2 "host.conf:2: method: 'host' needs the host-side fetch" \
+	    "$ROOTSTRAP" -c host.conf x.img
+fi
+check "nothing made" test ! -e x.img
+run_status 0 "$TEST_BUILDDIR/rootstrap-debsdir" -n -c host.conf x.img
+has "module debian: (stock)"
+hasnt "module mkfs:"
+
 finish
