@@ -191,8 +191,7 @@ is_conffile(const struct pkg *k, const char *path)
 
 /* control.tar: every member in memory; control and conffiles parsed. */
 static int
-read_control(struct unpack *u, struct pkg *k, struct archive *outer,
-    char **cause)
+read_control(struct pkg *k, struct archive *outer, char **cause)
 {
 	struct nested		 n;
 	struct archive		*a;
@@ -202,7 +201,6 @@ read_control(struct unpack *u, struct pkg *k, struct archive *outer,
 	la_int64_t		 size;
 	int			 r;
 
-	(void)u;
 	if ((a = nested_open(&n, outer)) == NULL) {
 		xasprintf(cause, "%s: control.tar: cannot read it",
 		    k->deb->path);
@@ -211,8 +209,10 @@ read_control(struct unpack *u, struct pkg *k, struct archive *outer,
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		name = norm_path(archive_entry_pathname(e));
 		size = archive_entry_size(e);
+		/* Only plain files; "list" is ours to write. */
 		if (*name == '\0' || !S_ISREG(archive_entry_mode(e)) ||
-		    strchr(name, '/') != NULL || size > (1 << 24)) {
+		    strchr(name, '/') != NULL || strcmp(name, "list") == 0 ||
+		    size > (1 << 24)) {
 			free(name);
 			continue;
 		}
@@ -227,8 +227,13 @@ read_control(struct unpack *u, struct pkg *k, struct archive *outer,
 		    size - m->len)) > 0)
 			m->len += r;
 		m->data[m->len] = '\0';
-		if (m->len != (size_t)size)
-			break;
+		if (m->len != (size_t)size) {
+			xasprintf(cause, "%s: control.tar: %s: %s", k->deb->path,
+			    name, r < 0 ? archive_error_string(a) :
+			    "cut short");
+			archive_read_free(a);
+			return (-1);
+		}
 		if (strcmp(name, "control") == 0)
 			k->control = xstrdup(m->data);
 		else if (strcmp(name, "conffiles") == 0) {
@@ -386,7 +391,7 @@ unpack_deb(struct unpack *u, const struct deb *d, char **cause)
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		name = archive_entry_pathname(e);
 		if (strncmp(name, "control.tar", 11) == 0) {
-			if (read_control(u, &k, a, cause) != 0)
+			if (read_control(&k, a, cause) != 0)
 				goto out;
 			seen |= 1;
 		} else if (strncmp(name, "data.tar", 8) == 0) {
