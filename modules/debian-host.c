@@ -61,6 +61,21 @@ now(void)
 	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
+/* The last PID the guest's kernel handed out: processes made since. */
+static long
+last_pid(void)
+{
+	char	*s, *p;
+	long	 pid = 0;
+
+	if ((s = guest_read("/proc/loadavg", 256)) == NULL)
+		return (0);
+	if ((p = strrchr(s, ' ')) != NULL)
+		pid = strtol(p + 1, NULL, 10);
+	free(s);
+	return (pid);
+}
+
 /* The packages of the target's status file, in its order. */
 static struct dpkg_pkg *
 read_status(size_t *n, char **dpkg_version, char **cause)
@@ -380,6 +395,7 @@ debian_host_configure(const env_t *env, char **cause)
 {
 	char		*proc;
 	double		 t0, t1, t2;
+	long		 p0, p1, p2;
 	int		 rc = -1, mounted = 0, preinsts = 0;
 
 	proc = guest_path(GUEST_TARGET, "/proc");
@@ -388,14 +404,18 @@ debian_host_configure(const env_t *env, char **cause)
 	if (services_off(cause) != 0)
 		goto out;
 	t0 = now();
+	p0 = last_pid();
 	if (run_preinsts(env, &preinsts, cause) != 0)
 		goto out;
 	t1 = now();
+	p1 = last_pid();
 	if (configure_all(env, cause) != 0)
 		goto out;
 	t2 = now();
-	log_info("%d preinst scripts: %.1f s; dpkg --configure: %.1f s",
-	    preinsts, t1 - t0, t2 - t1);
+	p2 = last_pid();
+	log_info("%d preinst scripts: %.1f s, %ld processes; dpkg --configure: "
+	    "%.1f s, %ld processes", preinsts, t1 - t0, p1 - p0, t2 - t1,
+	    p2 - p1);
 	rc = 0;
 out:
 	services_on();
