@@ -59,7 +59,7 @@ run() {
 	t0=$(now)
 	if "$@" >"$work/$name.log" 2>&1; then
 		t1=$(now)
-		echo "$name $(echo "$t1 - $t0" | bc)" >>"$results"
+		echo "$name $t0 $t1" | awk '{ print $1, $3 - $2 }' >>"$results"
 	else
 		echo "# $name failed (exit $?); see $work/$name.log" >&2
 		tail -5 "$work/$name.log" | sed 's/^/#   /' >&2
@@ -140,11 +140,11 @@ printf '%-18s %9s %9s\n' what "median s" "vs host"
 for n in rootstrap-cold rootstrap-warm debootstrap-cold debootstrap-warm \
     mmdebstrap classic boot-run; do
 	m=$(median $n)
-	r=-
-	if [ "$m" != - ] && [ "$base" != - ] && [ "$n" != boot-run ]; then
-		r=$(echo "scale=2; $m / $base" | bc)
-	fi
-	printf '%-18s %9s %9s\n' "$n" "$m" "$r"
+	[ "$n" = boot-run ] && b=- || b=$base
+	echo "$n $m $b" | awk '{
+		m = $2 == "-" ? "-" : sprintf("%.1f", $2)
+		r = ($2 == "-" || $3 == "-") ? "-" : sprintf("%.2f", $2 / $3)
+		printf "%-18s %9s %9s\n", $1, m, r }'
 done
 for f in host.img ds.img mm.img classic.img; do
 	[ -f "$f" ] && printf '%-18s %s\n' "$f" "$(sizes "$f")"
