@@ -424,7 +424,7 @@ import_fill(struct build *b, const struct opts *o)
 /*
  * [debian] method=host: the host makes the filesystem and unpacks the
  * packages into it before the boot, so a stock mkfs in the guest would
- * undo that; it leaves the plan, and the transcript says so.
+ * undo that: it leaves the plan (rootstrap -n shows it gone).
  */
 static void
 host_method_setup(struct build *b)
