@@ -62,14 +62,20 @@ cmp -s ref.pkgs host.pkgs || diff ref.pkgs host.pkgs | sed 's/^/#   /'
 check "every package is installed" test "$(grep -vc ' ii $' host.pkgs)" = 0
 
 # The same files, but for what the uml module writes (fstab, hostname,
-# hosts, the network, gettys, hwclock) and what records debootstrap's run.
-allowed='^\./(run|lost\+found)/|^\./var/lib/apt/lists/|^\./var/log/bootstrap\.log$'
+# hosts, the network, gettys, hwclock), what records debootstrap's run and
+# the .debs it keeps (the image is built with clean=yes).
+allowed='^\./run/|^\./lost\+found$|^\./var/log/bootstrap\.log$'
+allowed="$allowed|^\\./var/lib/apt/lists/|^\\./var/cache/apt/archives/[^/]*\\.deb\$"
 allowed="$allowed|^\\./etc/(fstab|hostname|hosts|resolv\\.conf)\$"
-allowed="$allowed|^\\./etc/systemd/(network|system)/|^\\./etc/rc.\\.d/...hwclock\\.sh\$"
+allowed="$allowed|^\\./etc/rc.\\.d/...hwclock\\.sh\$|^\\./etc/systemd/network/10-rootstrap"
+allowed="$allowed|^\\./etc/systemd/system/(getty-static|hwclock)\\.service\$"
+allowed="$allowed|^\\./etc/systemd/system/getty\\.target\\.wants/getty@tty[01]\\.service\$"
+allowed="$allowed|^\\./etc/systemd/system/multi-user\\.target\\.wants/systemd-networkd\\.service\$"
+allowed="$allowed|^\\./etc/systemd/system/sockets\\.target\\.wants(/systemd-networkd\\.socket)?\$"
 (cd tree && find . -mindepth 1) | grep -Ev "$allowed" | sort >ref.files
 "$ROOTSTRAP" export host.img host.tar
-tar -tf host.tar 2>/dev/null | sed 's|/$||' | grep -v '^\./$' |
-    grep -Ev "$allowed" | sort >host.files
+tar --quoting-style=literal -tf host.tar 2>/dev/null | sed 's|/$||' |
+    grep -vx '\.' | grep -Ev "$allowed" | sort >host.files
 check "the same files as debootstrap's ($(wc -l <host.files))" \
     cmp ref.files host.files
 cmp -s ref.files host.files || diff ref.files host.files | sed 's/^/#   /'
