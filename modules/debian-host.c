@@ -181,9 +181,12 @@ unstage_ci(struct strv *made)
 	rmdir(GUEST_TARGET "/var/lib/dpkg/tmp.ci");
 }
 
-/* The environment of the package tools and of the maintainer scripts. */
-static void
-target_env(const env_t *env, struct strv *tenv)
+/*
+ * The environment of the package tools and of the maintainer scripts in
+ * the target: debootstrap's second stage's, and the proxy keys.
+ */
+void
+debian_target_env(const env_t *env, struct strv *tenv)
 {
 	const char	*keep[] = { "http_proxy", "https_proxy", "ftp_proxy",
 			    "no_proxy", NULL };
@@ -234,7 +237,7 @@ run_preinsts(const env_t *env, int *count, char **cause)
 			}
 			free(argv[0]);
 			strv_free(&tenv);
-			target_env(env, &tenv);
+			debian_target_env(env, &tenv);
 			env_set(&tenv, "DPKG_MAINTSCRIPT_PACKAGE",
 			    pkgs[i].package);
 			env_set(&tenv, "DPKG_MAINTSCRIPT_ARCH", pkgs[i].arch);
@@ -330,7 +333,7 @@ configure(const env_t *env, const char *opts, const struct strv *names,
 		strv_split(&argv, line, " ");
 		free(line);
 	}
-	target_env(env, &tenv);
+	debian_target_env(env, &tenv);
 	line = strv_join(&argv, " ");
 	log_info("chroot %s %.200s%s", GUEST_TARGET, line,
 	    strlen(line) > 200 ? " ..." : "");

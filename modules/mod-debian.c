@@ -23,8 +23,6 @@
  */
 
 #define DEBOOTSTRAP_SCRIPTS	"/usr/share/debootstrap/scripts"
-#define TARGET_PATH		"PATH=/usr/local/sbin:/usr/local/bin:" \
-				"/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const struct key debian_keys[] = {
 	{ "dist",	KEY_STRING,	"bookworm",	NULL },
@@ -135,8 +133,6 @@ in_target(const env_t *env, const char *tool, const char *const *opts,
     const char *list, char **cause)
 {
 	struct strv	 argv = { 0 }, tenv = { 0 };
-	const char	*keep[] = { "http_proxy", "https_proxy", "ftp_proxy",
-			    "no_proxy", NULL };
 	size_t		 i;
 	char		*s;
 	int		 rc;
@@ -148,14 +144,7 @@ in_target(const env_t *env, const char *tool, const char *const *opts,
 	s = strv_join(&argv, " ");
 	log_info("chroot %s %s", GUEST_TARGET, s);
 	free(s);
-	strv_add(&tenv, TARGET_PATH);
-	strv_add(&tenv, "DEBIAN_FRONTEND=noninteractive");
-	strv_add(&tenv, "LC_ALL=C.UTF-8");
-	strv_add(&tenv, "HOME=/root");
-	for (i = 0; keep[i] != NULL; i++) {
-		if (env_get(env, keep[i]) != NULL)
-			env_set(&tenv, keep[i], env_get(env, keep[i]));
-	}
+	debian_target_env(env, &tenv);
 	rc = guest_run(argv.v, tenv.v, GUEST_TARGET, cause);
 	strv_free(&argv);
 	strv_free(&tenv);

@@ -240,6 +240,7 @@ int		 module_check_tool(struct conf *, const env_t *, const char *,
 
 /* modules/debian-host.c */
 int		 debian_host_configure(const env_t *, char **);
+void		 debian_target_env(const env_t *, struct strv *);
 
 /* plan.c */
 struct plan_ctx {

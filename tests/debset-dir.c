@@ -28,24 +28,19 @@ by_name(const struct dirent **a, const struct dirent **b)
 static char *
 control_of(const char *deb)
 {
-	struct buf_s { char *s; size_t len; } b = { NULL, 0 };
-	char	*cmd, line[4096];
-	FILE	*f;
-	size_t	 n;
+	struct buf	 b = { NULL, 0, 0 };
+	char		*cmd, chunk[4096];
+	FILE		*f;
+	size_t		 n;
 
 	xasprintf(&cmd, "dpkg-deb -f '%s'", deb);
-	if ((f = popen(cmd, "r")) == NULL) {
-		free(cmd);
-		return (NULL);
-	}
-	while ((n = fread(line, 1, sizeof line, f)) > 0) {
-		b.s = xreallocarray(b.s, b.len + n + 1, 1);
-		memcpy(b.s + b.len, line, n);
-		b.len += n;
-		b.s[b.len] = '\0';
-	}
+	f = popen(cmd, "r");
 	free(cmd);
-	if (pclose(f) != 0) {
+	if (f == NULL)
+		return (NULL);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (pclose(f) != 0 || b.s == NULL) {
 		free(b.s);
 		return (NULL);
 	}
