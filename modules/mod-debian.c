@@ -15,8 +15,11 @@
 #include "rootstrap.h"
 
 /*
- * debian: install [debian] dist from mirror into the mounted image with the
- * host's debootstrap, then purge and install with dpkg and apt inside it.
+ * debian: install [debian] dist from mirror into the mounted image, then
+ * purge and install with dpkg and apt inside it. method=host: the host has
+ * fetched and unpacked the packages into the image before the boot
+ * (rootstrap/unpack.c), and the guest configures them (debian-host.c).
+ * method=debootstrap: the host's debootstrap runs in the guest, all of it.
  */
 
 #define DEBOOTSTRAP_SCRIPTS	"/usr/share/debootstrap/scripts"
@@ -37,6 +40,7 @@ static const struct key debian_keys[] = {
 	{ "keyring",	KEY_STRING,	"",		NULL },
 	{ "clean",	KEY_BOOL,	"yes",		NULL },
 	{ "stall_timeout", KEY_SECONDS,	"30",		NULL },
+	{ "method",	KEY_ENUM,	"host",		"host|debootstrap" },
 	{ NULL,		KEY_STRING,	NULL,		NULL },
 };
 
@@ -73,6 +77,8 @@ debian_check(struct conf *c, const env_t *env)
 	if (*cache != '\0' && *cache != '/')
 		conf_error(c, conf_find(c, "debian", "cache"),
 		    "cache: '%s' must be an absolute path", cache);
+	if (strcmp(env_get(env, "method"), "debootstrap") != 0)
+		return;
 	module_check_tool(c, env, "debootstrap", "global", NULL);
 	/*
 	 * Found now rather than as "No space left on device" minutes into
@@ -144,8 +150,6 @@ in_target(const env_t *env, const char *tool, const char *const *opts,
     const char *list, char **cause)
 {
 	struct strv	 argv = { 0 }, tenv = { 0 };
-	const char	*keep[] = { "http_proxy", "https_proxy", "ftp_proxy",
-			    "no_proxy", NULL };
 	size_t		 i;
 	char		*s;
 	int		 rc;
@@ -157,14 +161,7 @@ in_target(const env_t *env, const char *tool, const char *const *opts,
 	s = strv_join(&argv, " ");
 	log_info("chroot %s %s", GUEST_TARGET, s);
 	free(s);
-	strv_add(&tenv, TARGET_PATH);
-	strv_add(&tenv, "DEBIAN_FRONTEND=noninteractive");
-	strv_add(&tenv, "LC_ALL=C.UTF-8");
-	strv_add(&tenv, "HOME=/root");
-	for (i = 0; keep[i] != NULL; i++) {
-		if (env_get(env, keep[i]) != NULL)
-			env_set(&tenv, keep[i], env_get(env, keep[i]));
-	}
+	debian_target_env(env, &tenv);
 	rc = guest_run(argv.v, tenv.v, GUEST_TARGET, cause);
 	strv_free(&argv);
 	strv_free(&tenv);
@@ -212,7 +209,10 @@ debian_run(const struct plan *p, const env_t *env, char **cause)
 		    "before debian)", GUEST_TARGET);
 		return (-1);
 	}
-	if (debootstrap(env, cause) != 0)
+	if (strcmp(env_get(env, "method"), "host") == 0) {
+		if (debian_host_configure(env, cause) != 0)
+			return (-1);
+	} else if (debootstrap(env, cause) != 0)
 		return (-1);
 
 	if (*env_get(env, "purge") == '\0' && *env_get(env, "install") == '\0')

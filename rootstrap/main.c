@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "rootstrap.h"
+#include "debs.h"
+#include "dpkgdb.h"
 
 /*
  * rootstrap: build a Debian root filesystem image for User-Mode Linux.
@@ -49,6 +51,8 @@ struct build {
 	char		*cachekey;
 	char		*cachewhat;
 	uint64_t	 import_inodes;
+	const env_t	*host_debian;	/* [debian] method=host: its env */
+	struct debset	 debs;
 	struct conf	 conf;
 	struct plan	 plan;
 };
@@ -428,6 +432,111 @@ import_fill(struct build *b, const struct opts *o)
 		build_fail(b, EXIT_BUILD, "import: %s", cause);
 }
 
+/*
+ * [debian] method=host: the host makes the filesystem and unpacks the
+ * packages into it before the boot, so a stock mkfs in the guest would
+ * undo that: it leaves the plan (rootstrap -n shows it gone).
+ */
+static void
+host_method_setup(struct build *b)
+{
+	struct step	*s;
+	size_t		 i;
+
+	for (i = 0; i < b->plan.nsteps; i++) {
+		s = &b->plan.steps[i];
+		/* The section's keys: the steps move when mkfs leaves. */
+		if (s->stock != NULL && strcmp(s->name, "debian") == 0 &&
+		    strcmp(env_get(&s->env, "method"), "host") == 0)
+			b->host_debian = &b->plan.debian;
+	}
+	if (b->host_debian == NULL)
+		return;
+	for (i = 0; i < b->plan.nsteps; i++) {
+		s = &b->plan.steps[i];
+		if (s->stock == NULL || strcmp(s->name, "mkfs") != 0)
+			continue;
+		free(s->name);
+		free(s->path);
+		strv_free(&s->env);
+		memmove(s, s + 1, (b->plan.nsteps - i - 1) * sizeof *s);
+		b->plan.nsteps--;
+		i--;
+	}
+}
+
+/* Fetch the set, and make the image big enough to hold it unpacked. */
+static void
+host_method_fetch(struct build *b)
+{
+	uint64_t	 need, mb;
+	char		*cause, size[32];
+
+	if (debset_fetch(b->host_debian, &b->plan.global, &b->debs,
+	    &cause) != 0)
+		build_fail(b, EXIT_BUILD, "debian: %s", cause);
+	/* Room for metadata, the database and what configure writes. */
+	need = unpack_size(&b->debs);
+	need = need / 1048576 + need / 1048576 / 4 + 128;
+	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
+	if (need > mb) {
+		log_info("initialsize %llu MB is too small for %zu packages; "
+		    "using %llu MB", (unsigned long long)mb, b->debs.n,
+		    (unsigned long long)need);
+		snprintf(size, sizeof size, "%llu", (unsigned long long)need);
+		env_set(&b->plan.global, "initialsize", size);
+	}
+}
+
+/*
+ * The required set, for the guest to configure it first as debootstrap
+ * does (modules/debian-host.c).
+ */
+static void
+host_method_required(struct build *b)
+{
+	struct strv	 names = { 0 };
+	char		*path, *list, *cause, *name;
+	size_t		 i;
+
+	for (i = 0; i < b->debs.n; i++) {
+		if (!b->debs.v[i].required)
+			continue;
+		name = b->debs.v[i].package != NULL ?
+		    xstrdup(b->debs.v[i].package) :
+		    control_field(b->debs.v[i].control, "Package");
+		if (name != NULL)
+			strv_add(&names, name);
+		free(name);
+	}
+	list = strv_join(&names, "\n");
+	xasprintf(&path, "%s/debian-required", b->rundir);
+	if (guest_write(path, list, 0644, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "debian: %s", cause);
+	free(path);
+	free(list);
+	strv_free(&names);
+	debset_free(&b->debs);
+}
+
+/* mke2fs and the unpacked packages, on the host. */
+static void
+host_method_fill(struct build *b)
+{
+	char	*argv[] = { MKE2FS, "-q", "-F", "-t", NULL, NULL, NULL };
+	char	*cause;
+	int	 rc;
+
+	argv[4] = (char *)env_get(&b->plan.global, "fstype");
+	argv[5] = b->tmpimage;
+	log_info("mkfs and unpack on the host (debian method=host)");
+	if ((rc = spawn_run(argv, 0, 0, &cause)) != 0)
+		build_fail(b, EXIT_BUILD, "mkfs: %s", rc < 0 ? cause :
+		    "mke2fs failed");
+	if (unpack_debs(b->tmpimage, &b->debs, b->host_debian, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "debian: %s", cause);
+}
+
 /* Every error of every file, then of every module, before anything. */
 static void
 build_check(struct build *b, const struct opts *o)
@@ -447,7 +556,8 @@ build_check(struct build *b, const struct opts *o)
 	ctx.workdir = b->workdir;
 	ctx.stockdir = b->stockdir;
 	ctx.sitedir = SYSCONFDIR "/rootstrap/modules";
-	plan_make(&b->plan, &b->conf, &ctx);
+	if (plan_make(&b->plan, &b->conf, &ctx) == 0)
+		host_method_setup(b);
 	for (i = 0; i < b->conf.errors.n; i++)
 		fprintf(stderr, "%s\n", b->conf.errors.v[i]);
 	if (b->conf.errors.n != 0)
@@ -700,12 +810,18 @@ build_run(struct build *b, const struct opts *o)
 	build_preflight(b);
 	if (cache_reuse(b, o))
 		return;
+	if (b->host_debian != NULL)
+		host_method_fetch(b);
 	parse_mb(env_get(&b->plan.global, "initialsize"), &mb);
 	if (image_allocate(b->image, mb, &b->tmpimage, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "allocate: %s", cause);
 	if (o->import != NULL)
 		import_fill(b, o);
+	if (b->host_debian != NULL)
+		host_method_fill(b);
 	make_rundir(b);
+	if (b->host_debian != NULL)
+		host_method_required(b);
 
 	uml_argv(b, &uml, o->umlextra);
 	line = strv_join(&uml, " ");

@@ -26,8 +26,10 @@
 
 struct populate {
 	ext2_filsys	 fs;
-	const char	*tarball;
+	const char	*tarball;	/* the source, for messages */
 	char		*cause;
+	const char	*buf;		/* data of an entry made in memory */
+	size_t		 buflen;
 };
 
 static int
@@ -216,7 +218,16 @@ write_data(struct populate *p, struct archive *a, ext2_ino_t ino,
 
 	if ((rv = ext2fs_file_open(p->fs, ino, EXT2_FILE_WRITE, &f)) != 0)
 		return (fail(p, path, rv, "opening it"));
-	while ((n = archive_read_data(a, buf, sizeof buf)) > 0) {
+	if (a == NULL) {
+		/* populate_file: the data is in memory. */
+		rv = ext2fs_file_write(f, p->buf, p->buflen, &done);
+		if (rv != 0 || done != p->buflen) {
+			ext2fs_file_close(f);
+			return (fail(p, path, rv, "writing it"));
+		}
+		n = 0;
+	}
+	while (a != NULL && (n = archive_read_data(a, buf, sizeof buf)) > 0) {
 		if ((rv = ext2fs_file_write(f, buf, n, &done)) != 0 ||
 		    done != (unsigned int)n) {
 			ext2fs_file_close(f);
@@ -356,61 +367,131 @@ out:
 	return (rc);
 }
 
+/* Open the (freshly made) filesystem in image for writing. */
+struct populate *
+populate_open(const char *image, const char *source, char **cause)
+{
+	struct populate	*p;
+	errcode_t	 rv;
+
+	p = xcalloc(1, sizeof *p);
+	p->tarball = source;
+	add_error_table(&et_ext2_error_table);
+	rv = ext2fs_open(image, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
+	    unix_io_manager, &p->fs);
+	if (rv != 0) {
+		xasprintf(cause, "%s: %s while opening the filesystem", image,
+		    error_message(rv));
+		free(p);
+		return (NULL);
+	}
+	if ((rv = ext2fs_read_bitmaps(p->fs)) != 0) {
+		xasprintf(cause, "%s: %s while reading bitmaps", image,
+		    error_message(rv));
+		ext2fs_close_free(&p->fs);
+		free(p);
+		return (NULL);
+	}
+	return (p);
+}
+
+/* Name the source of the entries that follow, for messages. */
+void
+populate_source(struct populate *p, const char *source)
+{
+	p->tarball = source;
+}
+
+/* Write one archive entry (and its data, read from a) into the image. */
+int
+populate_entry(struct populate *p, struct archive *a, struct archive_entry *e,
+    char **cause)
+{
+	if (add_entry(p, a, e) == 0)
+		return (0);
+	*cause = p->cause != NULL ? p->cause : xstrdup("writing failed");
+	p->cause = NULL;
+	return (-1);
+}
+
+/* A regular file, directory or symlink made from e, its data from buf. */
+int
+populate_file(struct populate *p, struct archive_entry *e, const void *buf,
+    size_t len, char **cause)
+{
+	p->buf = buf;
+	p->buflen = len;
+	return (populate_entry(p, NULL, e, cause));
+}
+
+/* Is path (image-relative, no leading "/") there, as any kind of file? */
+int
+populate_exists(struct populate *p, const char *path)
+{
+	ext2_ino_t	 ino;
+
+	return (ext2fs_namei(p->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path,
+	    &ino) == 0);
+}
+
+/* Write everything out and close; -1 with cause if that failed. */
+int
+populate_close(struct populate *p, char **cause)
+{
+	errcode_t	 rv;
+	int		 rc = 0;
+
+	if ((rv = ext2fs_close_free(&p->fs)) != 0) {
+		xasprintf(cause, "%s while closing the filesystem",
+		    error_message(rv));
+		rc = -1;
+	}
+	free(p->cause);
+	free(p);
+	return (rc);
+}
+
 /* Fill the (freshly made) filesystem in image from tarball. */
 int
 populate_from_tar(const char *image, const char *tarball, char **cause)
 {
-	struct populate		 p;
+	struct populate		*p;
 	struct archive		*a;
 	struct archive_entry	*e;
-	errcode_t		 rv;
+	char			*why = NULL, *closing = NULL;
 	int			 r, rc = -1;
 	size_t			 n = 0;
 
-	memset(&p, 0, sizeof p);
-	p.tarball = tarball;
-	add_error_table(&et_ext2_error_table);
-	rv = ext2fs_open(image, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
-	    unix_io_manager, &p.fs);
-	if (rv != 0) {
-		xasprintf(cause, "%s: %s while opening the filesystem", image,
-		    error_message(rv));
+	if ((p = populate_open(image, tarball, cause)) == NULL)
 		return (-1);
-	}
-	if ((rv = ext2fs_read_bitmaps(p.fs)) != 0) {
-		xasprintf(cause, "%s: %s while reading bitmaps", image,
-		    error_message(rv));
-		ext2fs_close_free(&p.fs);
-		return (-1);
-	}
 	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_all(a);
 	if (archive_read_open_filename(a, tarball, 65536) != ARCHIVE_OK) {
-		xasprintf(&p.cause, "%s: %s", tarball, archive_error_string(a));
+		xasprintf(&why, "%s: %s", tarball, archive_error_string(a));
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 	    r == ARCHIVE_WARN) {
-		if (add_entry(&p, a, e) != 0)
+		if (populate_entry(p, a, e, &why) != 0)
 			goto out;
 		n++;
 	}
 	if (r != ARCHIVE_EOF) {
-		xasprintf(&p.cause, "%s: %s", tarball, archive_error_string(a));
+		xasprintf(&why, "%s: %s", tarball, archive_error_string(a));
 		goto out;
 	}
 	log_info("wrote %zu files from %s into the image", n, tarball);
 	rc = 0;
 out:
 	archive_read_free(a);
-	if ((rv = ext2fs_close_free(&p.fs)) != 0 && rc == 0) {
-		xasprintf(&p.cause, "%s: %s while closing", image,
-		    error_message(rv));
+	if (populate_close(p, &closing) != 0 && rc == 0) {
+		xasprintf(&why, "%s: %s", image, closing);
 		rc = -1;
 	}
+	free(closing);
 	if (rc != 0)
-		*cause = p.cause != NULL ? p.cause : xstrdup("import failed");
+		*cause = why != NULL ? why : xstrdup("import failed");
 	return (rc);
 }
 

@@ -181,7 +181,18 @@ int		 cache_main(int, char **);
 int		 file_copy(const char *, const char *, char **);
 
 /* populate.c */
+struct populate;
+struct archive;
+struct archive_entry;
 int		 populate_from_tar(const char *, const char *, char **);
+struct populate	*populate_open(const char *, const char *, char **);
+void		 populate_source(struct populate *, const char *);
+int		 populate_entry(struct populate *, struct archive *,
+		     struct archive_entry *, char **);
+int		 populate_file(struct populate *, struct archive_entry *,
+		     const void *, size_t, char **);
+int		 populate_exists(struct populate *, const char *);
+int		 populate_close(struct populate *, char **);
 int		 tar_measure(const char *, uint64_t *, uint64_t *, char **);
 
 /* fetch-cmd.c (the rest of the package fetch is in debs.h) */
@@ -239,6 +250,10 @@ char		*host_which(const char *);
 int		 host_has_program(const char *);
 int		 module_check_tool(struct conf *, const env_t *, const char *,
 		     const char *, const char *);
+
+/* modules/debian-host.c */
+int		 debian_host_configure(const env_t *, char **);
+void		 debian_target_env(const env_t *, struct strv *);
 
 /* plan.c */
 struct plan_ctx {

@@ -21,9 +21,13 @@ show "$work/build.log" 15
 img=$work/bookworm.img
 check "the image belongs to the unprivileged user" \
     test "$(stat -c %U "$img")" = nobody
-for m in network mkfs mount debian uml umount; do
+# method=host: the host makes the filesystem and unpacks the packages.
+has "rootstrap: mkfs and unpack on the host (debian method=host)" \
+    "$work/build.log"
+for m in network mount debian uml umount; do
 	has "rootstrap: module $m: ok" "$work/build.log"
 done
+hasnt "module mkfs" "$work/build.log"
 check_image "$img"
 image_cat "$img" /etc/shadow >shadow
 has "root::" shadow
