@@ -85,7 +85,7 @@ bad 2 "case.conf:3: uml: invalid IPv4 address '300.1.1.1'" \
     '[network]\ntransport=slirp\numl=300.1.1.1\n'
 bad 2 "case.conf:2: hostname: invalid hostname 'bad_name!' (letters, digits and '-', at most 63)" \
     '[network]\nhostname=bad_name!\n'
-bad 2 "case.conf:2: transport: invalid value 'carrier-pigeon' (one of slirp|tuntap|none)" \
+bad 2 "case.conf:2: transport: invalid value 'carrier-pigeon' (one of slirp|tuntap|user|none)" \
     '[network]\ntransport=carrier-pigeon\n'
 bad 2 "case.conf:2: install_modules: invalid value 'maybe' (one of no|yes|hostfs)" \
     '[uml]\ninstall_modules=maybe\n'
@@ -97,9 +97,10 @@ bad 2 "rootstrap: -s: invalid size '99999999999' (a whole number of MB, greater 
     '' -s 99999999999
 
 # An image too small for the packages is refused before anything is made
-# (the image is sparse: a larger initialsize costs nothing).
+# (the image is sparse: a larger initialsize costs nothing). method=host
+# knows the packages' size before it makes the image, and grows it.
 bad 2 "-s: initialsize: 8 MB is too small for the debian module (a minbase system needs about 300 MB while it is built; use at least 320)" \
-    '[global]\nmodules=network mkfs mount debian uml umount\n' -s 8
+    '[debian]\nmethod=debootstrap\n[global]\nmodules=network mkfs mount debian uml umount\n' -s 8
 
 # Tools, suites and mirrors.
 bad 2 "case.conf:3: slirp: 'nosuch-slirp' not found in PATH (apt-get install slirp)" \
