@@ -48,6 +48,8 @@ uml=10.9.0.2
 netmask=255.255.255.0
 nameserver=10.77.0.2
 [debian]
+# The classic method: debootstrap in the guest fetches over the tap.
+method=debootstrap
 dist=bookworm
 variant=minbase
 include=systemd-sysv udev
