@@ -65,6 +65,7 @@ usage(int status)
 	fprintf(f,
 "usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile\n"
 "       rootstrap run [options] image [--] command [argument ...]\n"
+"       rootstrap boot [-N user|slirp|none] [-k kernel] [-t seconds] umlarg ...\n"
 "       rootstrap cache list|clean\n"
 "       rootstrap check [-c file] [imagefile]\n"
 "       rootstrap export image file.tar[.gz|.xz|.zst]|-\n"
@@ -929,6 +930,10 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "--check") == 0)) {
 		find_libexec(&b, 1);
 		return (check_main(argc - 1, argv + 1, b.stockdir));
+	}
+	if (argc > 1 && strcmp(argv[1], "boot") == 0) {
+		find_libexec(&b, 1);
+		return (boot_main(argc - 1, argv + 1, b.libexecdir));
 	}
 	if (argc > 1 && strcmp(argv[1], "cache") == 0)
 		return (cache_main(argc - 1, argv + 1));

@@ -154,6 +154,7 @@ void		 spawn_init(void);
 int		 spawn_interrupted(void);
 #define SPAWN_PASSTHROUGH	0x1	/* output not into the transcript */
 #define SPAWN_FD3		0x2	/* our stderr as fd 3, its own to null */
+#define SPAWN_STDIN		0x4	/* our stdin, and our terminal, for it */
 int		 spawn_run(char *const *, int, int, char **);
 /* A process run beside a spawned program, in its process group. */
 struct spawn_peer {
@@ -289,6 +290,9 @@ int		 check_mirror(const char *, const char *, const char *,
 char		*check_diagnose(const char *, const char *, const char *,
 		     int);
 int		 check_main(int, char **, const char *);
+
+/* boot.c: rootstrap boot */
+int		 boot_main(int, char **, const char *);
 
 /* cache.c: the name a store copies to first */
 char		*cache_tmpname(const char *, const char *);

@@ -200,7 +200,12 @@ spawn_start(char *const *argv, int out, int flags,
 		if (getppid() != parent)
 			_exit(127);
 		sigprocmask(SIG_SETMASK, &spawn_oldmask, NULL);
-		if ((null = open("/dev/null", O_RDONLY)) != -1) {
+		if (flags & SPAWN_STDIN) {
+			/* A console on our terminal reads it in the foreground. */
+			signal(SIGTTOU, SIG_IGN);
+			tcsetpgrp(STDIN_FILENO, getpid());
+			signal(SIGTTOU, SIG_DFL);
+		} else if ((null = open("/dev/null", O_RDONLY)) != -1) {
 			dup2(null, STDIN_FILENO);
 			close(null);
 		}
@@ -421,6 +426,12 @@ spawn_run_peer(char *const *argv, int timeout, int flags,
 		waitpid(peerpid, NULL, 0);
 	}
 	spawn_reap_orphans(-1);
+	if (flags & SPAWN_STDIN) {
+		/* The terminal's foreground comes back to us. */
+		signal(SIGTTOU, SIG_IGN);
+		tcsetpgrp(STDIN_FILENO, getpgrp());
+		signal(SIGTTOU, SIG_DFL);
+	}
 	if (timedout)
 		xasprintf(cause, "%s timed out after %d s", argv[0], timeout);
 	else if (spawn_signal != 0)

@@ -179,14 +179,21 @@ unprivileged_tree() {
 # boot IMAGE COMMAND...: boot a copy-on-write view of IMAGE (the shared
 # image stays as built), log in on the console, run the commands; their
 # output goes to $TEST_TMP/out, the console to $TEST_TMP/console.log.
+# The network is legacy slirp on eth0, or with BOOT_NET=user rootstrap
+# boot's libslirp NAT on vec0.
 boot() {
 	img=$1
 	shift
 	rm -f "$TEST_TMP/boot.cow"
+	if [ "${BOOT_NET:-slirp}" = user ]; then
+		set -- --kernel "'$ROOTSTRAP' boot -N user" -- "$@"
+	else
+		set -- eth0=slirp,,slirp-fullbolt -- "$@"
+	fi
 	"$PYTHON3" "$TEST_SRCDIR/uml-console.py" --timeout 300 \
 	    --password "${BOOT_PASSWORD:-}" \
 	    --transcript "$TEST_TMP/console.log" "$TEST_TMP/boot.cow,$img" \
-	    mem=256M eth0=slirp,,slirp-fullbolt -- "$@" >"$TEST_TMP/out" 2>&1
+	    mem=256M "$@" >"$TEST_TMP/out" 2>&1
 	boot_status=$?
 	if [ "$boot_status" = 0 ]; then
 		ok "booted $(basename "$img"), logged in as root on the console"

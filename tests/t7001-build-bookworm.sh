@@ -31,12 +31,12 @@ hasnt "module mkfs" "$work/build.log"
 check_image "$img"
 image_cat "$img" /etc/shadow >shadow
 has "root::" shadow
-# freespace=64: shrunk from 1024 MB to what it holds plus about 64 MB.
+# freespace=256: shrunk from 1024 MB to what it holds plus about 256 MB.
 free_mb=$(dumpe2fs -h "$img" 2>/dev/null | awk -F: '
 	/^Free blocks/ { f = $2 } /^Block size/ { b = $2 }
 	END { print int(f * b / 1048576) }')
-check "about 64 MB stay free (free: $free_mb MB)" \
-    test "$free_mb" -ge 40 -a "$free_mb" -le 140
+check "about 256 MB stay free (free: $free_mb MB)" \
+    test "$free_mb" -ge 220 -a "$free_mb" -le 340
 check "the file was cut to the filesystem ($(stat -c %s "$img") bytes)" \
     test "$(stat -c %s "$img")" -lt 600000000
 nothing_left "$work"

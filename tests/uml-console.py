@@ -20,7 +20,7 @@ Exit status: 0 all commands succeeded; 1 some command failed; 2 usage error;
 """
 
 import argparse, contextlib, ctypes, errno, fcntl, os, pty, re, select, signal
-import subprocess, sys, termios, time, tty
+import shlex, subprocess, sys, termios, time, tty
 
 SHELL_PROMPT = rb"[#$] ?$"
 PR_SET_CHILD_SUBREAPER = 36
@@ -178,7 +178,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="uml-console.py", description=__doc__.split("\n")[0],
         usage="%(prog)s [--kernel linux.uml] [--timeout SECONDS] [--password PW] [--transcript "
         "FILE] [--login-prompt REGEX] IMAGE [UMLARG...] -- COMMAND [COMMAND...]")
-    p.add_argument("--kernel", default="linux.uml", help="default: linux.uml from PATH")
+    p.add_argument("--kernel", default="linux.uml",
+                   help="default: linux.uml from PATH; words are split, e.g. 'rootstrap boot -N user'")
     p.add_argument("--timeout", type=float, default=300, help="whole session (default 300 s)")
     p.add_argument("--password", default="", help="root password (default empty)")
     p.add_argument("--transcript", help="write the raw console output here")
@@ -212,7 +213,7 @@ def main():
     con, status = None, 0
     try:
         transcript = open(args.transcript, "wb", buffering=0) if args.transcript else None
-        argv = [args.kernel, "ubd0=" + args.image, "mem=256M",
+        argv = shlex.split(args.kernel) + ["ubd0=" + args.image, "mem=256M",
                 "con0=fd:0,fd:1", "con=null"] + args.umlargs
         signal.pthread_sigmask(signal.SIG_BLOCK, handled)  # no Failure before con is set
         con = Console(argv, args.timeout, transcript)
