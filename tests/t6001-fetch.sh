@@ -260,4 +260,30 @@ fetch -n extra
 check "an extra argument: exit status 2" test $? = 2
 has "usage: rootstrap fetch"
 
+# 15. A whole build meets a corrupt package: it fails before the guest
+# boots, naming the file, with nothing at or beside the target and the
+# cache clean; the next build, with the mirror mended, works.
+conf minbase "" >build.conf
+printf '[global]\nmodules=mount debian umount\ninitialsize=600\nfreespace=0\n' \
+    >>build.conf
+rm -f "$DASH"
+printf 'corrupt /pool/main/d/dash/\n' >"$TEST_TMP/faults"
+"$ROOTSTRAP" -c build.conf -o build.log target.img >"$TEST_TMP/out" 2>&1
+check "a corrupt package fails the build (status $?)" test $? = 1
+has "corrupt download"
+hasnt "booting UML" build.log
+check "corrupt: no image at the target" test ! -e target.img
+check "corrupt: dash is not in the cache" test ! -e "$DASH"
+nothing_left .
+cache_sound
+: >"$TEST_TMP/faults"
+run_status 0 "$ROOTSTRAP" -c build.conf -o build.log target.img
+check "the next build works: dash is installed" \
+    sh -c "'$ROOTSTRAP' export target.img - | tar -tf - | grep -qx './usr/bin/dash'"
+check "the next build's image is clean" e2fsck -fn target.img
+image_cat target.img /var/lib/dpkg/status >status
+check "every package of it is installed" \
+    test "$(grep -c '^Status: install ok installed$' status)" = \
+    "$(grep -c '^Package: ' status)"
+
 finish

@@ -1,7 +1,8 @@
 #!/bin/sh
-# The configuration parser, key checks and plan under libFuzzer, with ASan
-# and UBSan, for FUZZ_TIME seconds per target: no crash, leak or undefined
-# behaviour. Skipped where configure found no clang with libFuzzer.
+# The configuration parser, key checks and plan, and uml_net's policy
+# parser and address checks, under libFuzzer with ASan and UBSan, for
+# FUZZ_TIME seconds per target: no crash, leak or undefined behaviour.
+# Skipped where configure found no clang with libFuzzer.
 . "$TEST_SRCDIR/libtest.sh"
 
 targets=

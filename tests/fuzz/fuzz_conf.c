@@ -28,6 +28,12 @@ static int	 conf_fd = -1;
 static char	 conf_path[64];
 static char	 plan_path[] = "/tmp/fuzz_conf.plan.XXXXXX";
 
+static void
+remove_plan(void)
+{
+	unlink(plan_path);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -40,6 +46,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((fd = mkstemp(plan_path)) == -1)
 		abort();
 	close(fd);
+	atexit(remove_plan);
 	return (0);
 }
 
