@@ -117,6 +117,7 @@ build_free(struct build *b)
 	conf_free(&b->conf);
 	free(b->builder);
 	free(b->stockdir);
+	free(b->libexecdir);
 	free(b->cachedir);
 	free(b->cachekey);
 	free(b->cachewhat);

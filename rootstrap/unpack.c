@@ -413,6 +413,7 @@ unpack_deb(struct unpack *u, const struct deb *d, char **cause)
 				goto out;
 			}
 			if (ma != NULL && strcmp(ma, "same") == 0) {
+				free(ma);
 				xasprintf(&ma, "%s:%s", k.name, arch);
 				free(k.name);
 				k.name = ma;

@@ -13,10 +13,24 @@ printf '[debian]\ncache=%s\n' "$TEST_CACHE/bookworm" >"$work/cache.conf"
 chown -R nobody:nogroup "$work" "$TEST_CACHE/bookworm"
 rm -f "$TEST_IMAGES/bookworm.img"
 
+# The host process runs under valgrind where there is one: a whole build's
+# fetch, unpack, supervision and shrink, without a memory error or a
+# definite leak (UML and the other programs it runs are not traced).
+vg=
+if command -v valgrind >/dev/null; then
+	vg="valgrind -q --leak-check=full --errors-for-leak-kinds=definite"
+	vg="$vg --error-exitcode=99 --log-file=$work/valgrind.%p.log"
+fi
 run_status 0 setpriv --reuid=nobody --regid=nogroup --clear-groups \
     env -i PATH=/usr/bin:/bin HOME=/nonexistent TMPDIR=/tmp \
     ROOTSTRAP_LIBEXECDIR="$tree/libexec" ROOTSTRAP_SYSTEM_CONF= ROOTSTRAP_CACHE= \
-    sh -c "cd '$work' && exec '$tree/bin/rootstrap' -c cache.conf -o build.log bookworm.img"
+    sh -c "cd '$work' && exec $vg '$tree/bin/rootstrap' -c cache.conf -o build.log bookworm.img"
+if [ -n "$vg" ]; then
+	cat "$work"/valgrind.*.log >valgrind.log 2>/dev/null
+	check "valgrind: no memory error or definite leak in the host process" \
+	    test ! -s valgrind.log
+	show valgrind.log 30
+fi
 show "$work/build.log" 15
 img=$work/bookworm.img
 check "the image belongs to the unprivileged user" \
