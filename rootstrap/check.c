@@ -336,6 +336,7 @@ static void
 check_kernel(struct check *ck, const char *name, const char *transport)
 {
 	struct strv	 have = { 0 };
+	const char	*want;
 	char		*path, *help, *list, *argv[3];
 	size_t		 i;
 	int		 rc;
@@ -391,8 +392,10 @@ check_kernel(struct check *ck, const char *name, const char *transport)
 		check_item(ck, "ok", "transports", "%s (transport=none needs "
 		    "none)", list);
 	else {
+		/* transport=user is the vector driver's fd transport. */
+		want = strcmp(transport, "user") == 0 ? "vec" : transport;
 		for (i = 0; i < have.n; i++) {
-			if (strcmp(have.v[i], transport) == 0)
+			if (strcmp(have.v[i], want) == 0)
 				break;
 		}
 		if (i < have.n)
@@ -401,7 +404,7 @@ check_kernel(struct check *ck, const char *name, const char *transport)
 			check_item(ck, "error", "transports", "%s has no %s "
 			    "transport (it has: %s); fix: choose another "
 			    "[network] transport, or another kernel", path,
-			    transport, list);
+			    want, list);
 	}
 	free(list);
 	strv_free(&have);

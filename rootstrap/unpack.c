@@ -148,10 +148,24 @@ put(struct unpack *u, const char *path, mode_t mode, const char *data,
  * debootstrap's merge_usr leaves them.
  */
 static int
+merge_link(struct unpack *u, size_t i, char **cause)
+{
+	char	*link;
+	int	 rc = 0;
+
+	if (u->merged[i])
+		return (0);
+	xasprintf(&link, "usr/%s", merged_dirs[i]);
+	rc = put(u, merged_dirs[i], AE_IFLNK | 0777, link, 0, 0, cause);
+	free(link);
+	u->merged[i] = rc == 0;
+	return (rc);
+}
+
+static int
 redirect(struct unpack *u, const char *path, char **out, char **cause)
 {
 	size_t	 i, len;
-	char	*link;
 
 	for (i = 0; merged_dirs[i] != NULL; i++) {
 		len = strlen(merged_dirs[i]);
@@ -163,17 +177,37 @@ redirect(struct unpack *u, const char *path, char **out, char **cause)
 		*out = xstrdup(path);
 		return (0);
 	}
-	if (!u->merged[i]) {
-		xasprintf(&link, "usr/%s", merged_dirs[i]);
-		if (put(u, merged_dirs[i], AE_IFLNK | 0777, link, 0, 0,
-		    cause) != 0) {
-			free(link);
-			return (-1);
-		}
-		free(link);
-		u->merged[i] = 1;
-	}
+	if (merge_link(u, i, cause) != 0)
+		return (-1);
 	xasprintf(out, "usr/%s", path);
+	return (0);
+}
+
+/*
+ * A package that ships the merged-/usr link itself (trixie's base-files:
+ * ./bin -> usr/bin) asks for what redirect() already makes: 1 when the
+ * entry is such a link, which is then made once and not written again.
+ */
+static int
+is_merge_link(struct unpack *u, const char *path, struct archive_entry *e,
+    char **cause)
+{
+	const char	*target;
+	size_t		 i;
+
+	if (archive_entry_filetype(e) != AE_IFLNK ||
+	    (target = archive_entry_symlink(e)) == NULL)
+		return (0);
+	for (i = 0; merged_dirs[i] != NULL; i++) {
+		if (strcmp(path, merged_dirs[i]) != 0)
+			continue;
+		if (strncmp(target, "/", 1) == 0)
+			target++;
+		if (strncmp(target, "usr/", 4) != 0 ||
+		    strcmp(target + 4, merged_dirs[i]) != 0)
+			return (0);
+		return (merge_link(u, i, cause) == 0 ? 1 : -1);
+	}
 	return (0);
 }
 
@@ -282,6 +316,12 @@ read_data(struct unpack *u, struct pkg *k, struct archive *outer,
 		path = norm_path(archive_entry_pathname(e));
 		/* dpkg lists every entry, "/." for the top. */
 		buf_addf(&k->list, "/%s\n", *path == '\0' ? "." : path);
+		if ((r = is_merge_link(u, path, e, cause)) != 0) {
+			free(path);
+			if (r < 0)
+				goto out;
+			continue;
+		}
 		if (redirect(u, path, &to, cause) != 0) {
 			free(path);
 			goto out;

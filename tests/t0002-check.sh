@@ -52,8 +52,8 @@ printf '[global]\nkernel=/bin/true\n' >true.conf
 fails_with 1 "error   kernel: /bin/true: not a User-Mode Linux kernel ('/bin/true --help' does not say User Mode Linux); fix: apt-get install user-mode-linux, or set kernel=" \
     "$ROOTSTRAP" check -c true.conf
 
-# slirp missing, for the default transport=slirp.
-printf '[network]\nslirp=nosuch-slirp\n' >noslirp.conf
+# slirp missing, for transport=slirp.
+printf '[network]\ntransport=slirp\nslirp=nosuch-slirp\n' >noslirp.conf
 fails_with 1 "error   slirp: 'nosuch-slirp' not found (needed for transport=slirp); fix: apt-get install slirp, or set [network] slirp=" \
     "$ROOTSTRAP" check -c noslirp.conf
 # ... and only a warning when the transport does not need it.
