@@ -21,6 +21,12 @@ sleep 1
 in_ns $B "$PYTHON3" "$TEST_SRCDIR/net-relay.py" proxy 10.77.0.2 3128 \
     "$TEST_TMP/relay.sock" "$TEST_TMP/relay.log" &
 net_pids="$net_pids $!"
+# rootstrap asks the mirror (through the proxy) before it starts: wait
+# until the proxy listens.
+for i in $(seq 100); do
+	in_ns $A bash -c 'exec 3<>/dev/tcp/10.77.0.2/3128' 2>/dev/null && break
+	sleep 0.1
+done
 
 net_policy policy.conf <<POLICY
 group = 0
