@@ -260,6 +260,14 @@ fetch -n extra
 check "an extra argument: exit status 2" test $? = 2
 has "usage: rootstrap fetch"
 
+# nothing_left, but for the test mirror, which runs from $TEST_TMP too.
+left_nothing() {
+	check "no temporary image left" \
+	    sh -c '! ls -a | grep -q "^\..*\.rootstrap-"'
+	check "no process left running but the test mirror" \
+	    test -z "$(pgrep -f "$TEST_TMP" | grep -vx "$mirror_pid")"
+}
+
 # 15. A whole build meets a corrupt package: it fails before the guest
 # boots, naming the file, with nothing at or beside the target and the
 # cache clean; the next build, with the mirror mended, works.
@@ -274,10 +282,47 @@ has "corrupt download"
 hasnt "booting UML" build.log
 check "corrupt: no image at the target" test ! -e target.img
 check "corrupt: dash is not in the cache" test ! -e "$DASH"
-nothing_left .
+left_nothing
 cache_sound
+
+# 16. Signals while the host works: SIGTERM during a stalled download ends
+# the build at once; SIGKILL during the unpack leaves a temporary image,
+# which the next build removes.
+wait_log() {
+	for i in $(seq 300); do
+		grep -q "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+printf 'stall /pool/main/d/dash/ 600\n' >"$TEST_TMP/faults"
+"$ROOTSTRAP" -c build.conf -o term.log target.img >"$TEST_TMP/out" 2>&1 &
+pid=$!
+wait_log "fetching" term.log
+sleep 1
+kill -TERM $pid
+start=$(date +%s)
+wait $pid
+status=$?
+check "SIGTERM while fetching: exit status 143 (got $status)" test $status = 143
+check "SIGTERM while fetching: over at once" \
+    test $(($(date +%s) - start)) -lt 5
+check "SIGTERM while fetching: no image" test ! -e target.img
+check "SIGTERM while fetching: dash is not in the cache" test ! -e "$DASH"
+left_nothing
 : >"$TEST_TMP/faults"
+"$ROOTSTRAP" -c build.conf -o kill.log target.img >"$TEST_TMP/out" 2>&1 &
+pid=$!
+wait_log "unpack on the host" kill.log
+kill -KILL $pid
+wait $pid 2>/dev/null
+check "SIGKILL while unpacking: no image" test ! -e target.img
+ls -a >killed.ls
+check "SIGKILL while unpacking leaves the temporary image" \
+    grep -q '^\.target\.img\.rootstrap-' killed.ls
+
 run_status 0 "$ROOTSTRAP" -c build.conf -o build.log target.img
+left_nothing
 check "the next build works: dash is installed" \
     sh -c "'$ROOTSTRAP' export target.img - | tar -tf - | grep -qx './usr/bin/dash'"
 check "the next build's image is clean" e2fsck -fn target.img
