@@ -69,47 +69,72 @@ fetch_write(char *data, size_t size, size_t n, void *arg)
 	return (size * n);
 }
 
-/* The suite's InRelease, fetched now: what "mirror state" means here. */
-static int
-mirror_state(const env_t *debian, struct sha256_ctx *h, char **cause)
+/*
+ * One small request to the mirror, shared by the image cache's key and the
+ * preflight check: GET into *body (when body is not NULL) or HEAD. Returns
+ * libcurl's code; *status is the HTTP status, and err (CURL_ERROR_SIZE
+ * bytes) libcurl's message.
+ */
+int
+mirror_request(const char *url, const char *proxy, char **body,
+    size_t *len, long *status, char *err)
 {
 	CURL		*curl;
 	CURLcode	 code;
 	struct fetch	 f = { NULL, 0 };
-	const char	*proxy = env_get(debian, "http_proxy");
-	char		*url, err[CURL_ERROR_SIZE] = "";
-	long		 status = 0;
-	int		 rc = -1;
 
-	xasprintf(&url, "%s/dists/%s/InRelease", env_get(debian, "mirror"),
-	    env_get(debian, "dist"));
+	*status = 0;
+	*err = '\0';
 	if ((curl = curl_easy_init()) == NULL) {
-		xasprintf(cause, "curl_easy_init failed");
-		free(url);
-		return (-1);
+		snprintf(err, CURL_ERROR_SIZE, "curl_easy_init failed");
+		return (CURLE_FAILED_INIT);
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (body == NULL)
+		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, fetch_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &f);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	if (proxy != NULL && *proxy != '\0')
 		curl_easy_setopt(curl, CURLOPT_PROXY, proxy);
 	code = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (code != CURLE_OK)
-		xasprintf(cause, "%s: %s", url, *err != '\0' ? err :
-		    curl_easy_strerror(code));
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+	if (*err == '\0' && code != CURLE_OK)
+		snprintf(err, CURL_ERROR_SIZE, "%s", curl_easy_strerror(code));
+	curl_easy_cleanup(curl);
+	if (body != NULL) {
+		*body = f.buf;
+		*len = f.len;
+	} else
+		free(f.buf);
+	return (code);
+}
+
+/* The suite's InRelease, fetched now: what "mirror state" means here. */
+static int
+mirror_state(const env_t *debian, struct sha256_ctx *h, char **cause)
+{
+	char		*url, *body = NULL, err[CURL_ERROR_SIZE];
+	size_t		 len = 0;
+	long		 status;
+	int		 rc = -1;
+
+	xasprintf(&url, "%s/dists/%s/InRelease", env_get(debian, "mirror"),
+	    env_get(debian, "dist"));
+	if (mirror_request(url, env_get(debian, "http_proxy"), &body, &len,
+	    &status, err) != CURLE_OK)
+		xasprintf(cause, "%s: %s", url, err);
 	else if (status >= 400)
 		xasprintf(cause, "%s: HTTP status %ld", url, status);
 	else {
-		sha256_update(h, f.len, (const uint8_t *)f.buf);
+		sha256_update(h, len, (const uint8_t *)body);
 		rc = 0;
 	}
-	curl_easy_cleanup(curl);
-	free(f.buf);
+	free(body);
 	free(url);
 	return (rc);
 }

@@ -102,12 +102,6 @@ check_free_mb(const char *path)
 	return ((long long)sv.f_bavail * sv.f_frsize / 1048576);
 }
 
-static size_t
-probe_write(char *data, size_t size, size_t n, void *arg)
-{
-	return (size * n);
-}
-
 /*
  * Ask the mirror for the suite's InRelease, or its Release as debootstrap
  * falls back to (headers only). Returns 0 if it is there, 1 if the mirror
@@ -133,30 +127,12 @@ static int
 check_mirror_file(const char *mirror, const char *dist, const char *file,
     const char *proxy, char **cause)
 {
-	CURL		*curl;
-	CURLcode	 code;
-	char		*url, err[CURL_ERROR_SIZE] = "";
-	long		 status = 0;
-	int		 rc = -1;
+	char	*url, err[CURL_ERROR_SIZE];
+	long	 status;
+	int	 code, rc = -1;
 
 	xasprintf(&url, "%s/dists/%s/%s", mirror, dist, file);
-	if ((curl = curl_easy_init()) == NULL) {
-		xasprintf(cause, "curl_easy_init failed");
-		free(url);
-		return (-1);
-	}
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, probe_write);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	if (proxy != NULL && *proxy != '\0')
-		curl_easy_setopt(curl, CURLOPT_PROXY, proxy);
-	code = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	code = mirror_request(url, proxy, NULL, NULL, &status, err);
 	if (code == CURLE_FILE_COULDNT_READ_FILE ||
 	    (code == CURLE_OK && status == 404)) {
 		xasprintf(cause, "no such suite '%s' on %s (%s: %s)", dist,
@@ -164,13 +140,11 @@ check_mirror_file(const char *mirror, const char *dist, const char *file,
 		    "no such file");
 		rc = 1;
 	} else if (code != CURLE_OK)
-		xasprintf(cause, "cannot reach %s: %s", mirror,
-		    *err != '\0' ? err : curl_easy_strerror(code));
+		xasprintf(cause, "cannot reach %s: %s", mirror, err);
 	else if (status >= 400)
 		xasprintf(cause, "%s: HTTP status %ld", url, status);
 	else
 		rc = 0;
-	curl_easy_cleanup(curl);
 	free(url);
 	return (rc);
 }

@@ -294,8 +294,10 @@ int		 check_main(int, char **, const char *);
 /* boot.c: rootstrap boot */
 int		 boot_main(int, char **, const char *);
 
-/* cache.c: the name a store copies to first */
+/* cache.c: the name a store copies to first; one request to the mirror */
 char		*cache_tmpname(const char *, const char *);
+int		 mirror_request(const char *, const char *, char **, size_t *,
+		     long *, char *);
 
 /* spawn.c: the end of the last program's output, for diagnoses */
 extern int	 spawn_io_error;
