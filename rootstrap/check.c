@@ -540,7 +540,7 @@ check_main(int argc, char **argv, const char *stockdir)
 	struct conf	 c;
 	struct plan	 p;
 	struct plan_ctx	 ctx;
-	const char	*config = NULL, *system, *image = "root_fs";
+	const char	*config = NULL, *image = "root_fs";
 	const char	*tmp = uml_tmpdir();
 	char		 cwd[4096], *dir, *cause = NULL;
 	size_t		 i;
@@ -560,13 +560,7 @@ check_main(int argc, char **argv, const char *stockdir)
 
 	/* The configuration, read as a build reads it. */
 	conf_init(&c);
-	if ((system = getenv("ROOTSTRAP_SYSTEM_CONF")) == NULL)
-		system = SYSCONFDIR "/rootstrap/rootstrap.conf";
-	if (*system != '\0')
-		conf_load(&c, system, 0);
-	conf_load(&c, "rootstrap.conf", 0);
-	if (config != NULL)
-		conf_load(&c, config, 1);
+	conf_load_layers(&c, config);
 	memset(&ctx, 0, sizeof ctx);
 	ctx.image = image;
 	ctx.rundir = "RUNDIR";

@@ -183,6 +183,25 @@ conf_handler(void *arg, const char *section, const char *key,
 }
 
 /*
+ * The layers every command reads, each overriding the one before: the
+ * system file (ROOTSTRAP_SYSTEM_CONF names another; empty: none),
+ * ./rootstrap.conf, then extra (-c), which must exist.
+ */
+void
+conf_load_layers(struct conf *c, const char *extra)
+{
+	const char	*system = getenv("ROOTSTRAP_SYSTEM_CONF");
+
+	if (system == NULL)
+		system = SYSCONFDIR "/rootstrap/rootstrap.conf";
+	if (*system != '\0')
+		conf_load(c, system, 0);
+	conf_load(c, "rootstrap.conf", 0);
+	if (extra != NULL)
+		conf_load(c, extra, 1);
+}
+
+/*
  * Read one file into c, overriding keys set by earlier files. A missing
  * file is fine unless required. Returns -1 if the file added errors.
  */

@@ -45,20 +45,13 @@ static void
 fetch_config(struct conf *c, struct plan *p, const char *extra)
 {
 	struct plan_ctx	 ctx;
-	const char	*system = getenv("ROOTSTRAP_SYSTEM_CONF");
 	const char	*libexec = getenv("ROOTSTRAP_LIBEXECDIR");
 	char		 cwd[PATH_MAX], *stockdir;
 	size_t		 i;
 	int		 has_debian = 0;
 
 	conf_init(c);
-	if (system == NULL)
-		system = SYSCONFDIR "/rootstrap/rootstrap.conf";
-	if (*system != '\0')
-		conf_load(c, system, 0);
-	conf_load(c, "rootstrap.conf", 0);
-	if (extra != NULL)
-		conf_load(c, extra, 1);
+	conf_load_layers(c, extra);
 	if (getcwd(cwd, sizeof cwd) == NULL)
 		err(EXIT_USAGE, "getcwd");
 	if (libexec == NULL || *libexec == '\0')

@@ -182,20 +182,6 @@ find_libexec(struct build *b, int dry_run)
 		    b->builder, strerror(errno));
 }
 
-static void
-load_config(struct build *b, const char *extra)
-{
-	const char	*system = getenv("ROOTSTRAP_SYSTEM_CONF");
-
-	if (system == NULL)
-		system = SYSCONFDIR "/rootstrap/rootstrap.conf";
-	if (*system != '\0')
-		conf_load(&b->conf, system, 0);
-	conf_load(&b->conf, "rootstrap.conf", 0);
-	if (extra != NULL)
-		conf_load(&b->conf, extra, 1);
-}
-
 /* The UML command line: hostfs root read-only, the image as ubda. */
 static void
 uml_argv(struct build *b, struct strv *argv, const char *extra)
@@ -547,7 +533,7 @@ build_check(struct build *b, const struct opts *o)
 	size_t		 i;
 
 	conf_init(&b->conf);
-	load_config(b, o->config);
+	conf_load_layers(&b->conf, o->config);
 	if (o->import != NULL)
 		import_setup(b, o);
 	if (o->size != NULL)

@@ -218,6 +218,7 @@ int		 image_shrink(const char *, uint64_t, char **);
 /* conf.c */
 void		 conf_init(struct conf *);
 int		 conf_load(struct conf *, const char *, int);
+void		 conf_load_layers(struct conf *, const char *);
 void		 conf_set(struct conf *, const char *, const char *,
 		     const char *, const char *, u_int);
 const struct entry *conf_find(const struct conf *, const char *,
