@@ -68,10 +68,10 @@ boot_main(int argc, char **argv, const char *libexecdir)
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	const char	*kernel = "linux.uml", *net = "user", *old;
+	const char	*kernel = "linux.uml", *net = "user";
 	struct strv	 uml = { 0 };
 	env_t		 env = { 0 };
-	char		*dir, *path, *cause = NULL;
+	char		*dir, *cause = NULL;
 	uint64_t	 timeout = 0;
 	int		 ch, i, rc;
 
@@ -135,11 +135,7 @@ boot_main(int argc, char **argv, const char *libexecdir)
 		strv_addf(&uml, "vec0:transport=fd,fd=%d", USERNET_FD);
 
 	/* Our uml_net first, as for builds (transport=tuntap). */
-	old = getenv("PATH");
-	xasprintf(&path, "%s:%s", libexecdir, old != NULL && *old != '\0' ?
-	    old : "/usr/bin:/bin");
-	setenv("PATH", path, 1);
-	free(path);
+	free(uml_path_first(libexecdir));
 
 	if (strcmp(net, "user") == 0) {
 		env_set(&env, "transport", "user");

@@ -671,28 +671,6 @@ reproduce(struct build *b, long long epoch, uint64_t freemb)
 }
 
 /*
- * UML runs the uml_net helper (transport=tuntap) by name from its PATH, so
- * ours goes first. Empty entries are dropped: UML's own lookup would take
- * one as the current directory. Returns the PATH to restore afterwards.
- */
-static char *
-uml_path(const struct build *b)
-{
-	const char	*old = getenv("PATH");
-	struct strv	 dirs = { 0 };
-	char		*saved, *joined;
-
-	saved = xstrdup(old != NULL ? old : "");
-	strv_add(&dirs, b->libexecdir);
-	strv_split(&dirs, old != NULL ? old : "/usr/bin:/bin", ":");
-	joined = strv_join(&dirs, ":");
-	setenv("PATH", joined, 1);
-	free(joined);
-	strv_free(&dirs);
-	return (saved);
-}
-
-/*
  * What the configuration cannot show: files killed builds left here, a
  * TMPDIR UML cannot map its memory in, a suite the mirror does not have.
  * Found before anything is made, in a second rather than minutes in.
@@ -816,7 +794,7 @@ build_run(struct build *b, const struct opts *o)
 	log_info("booting UML: %s", line);
 	free(line);
 	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
-	path = uml_path(b);
+	path = uml_path_first(b->libexecdir);
 	if ((net = usernet_plan(&b->plan)) != NULL)
 		rc = usernet_spawn(net, uml.v, (int)mb, 0, &cause);
 	else

@@ -292,6 +292,9 @@ char		*check_diagnose(const char *, const char *, const char *,
 		     int);
 int		 check_main(int, char **, const char *);
 
+/* spawn.c: our uml_net first on UML's PATH; returns the old PATH */
+char		*uml_path_first(const char *);
+
 /* boot.c: rootstrap boot */
 int		 boot_main(int, char **, const char *);
 

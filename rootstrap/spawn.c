@@ -447,3 +447,25 @@ spawn_run_peer(char *const *argv, int timeout, int flags,
 		rc = 128 + WTERMSIG(status);
 	return (rc);
 }
+
+/*
+ * UML runs the uml_net helper (transport=tuntap) by name from its PATH, so
+ * ours (in dir) goes first. Empty entries are dropped: UML's own lookup
+ * would take one as the current directory. Returns the PATH to restore.
+ */
+char *
+uml_path_first(const char *dir)
+{
+	const char	*old = getenv("PATH");
+	struct strv	 dirs = { 0 };
+	char		*saved, *joined;
+
+	saved = xstrdup(old != NULL ? old : "");
+	strv_add(&dirs, dir);
+	strv_split(&dirs, old != NULL ? old : "/usr/bin:/bin", ":");
+	joined = strv_join(&dirs, ":");
+	setenv("PATH", joined, 1);
+	free(joined);
+	strv_free(&dirs);
+	return (saved);
+}
