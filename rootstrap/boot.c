@@ -142,10 +142,10 @@ boot_main(int argc, char **argv, const char *libexecdir)
 		env_set(&env, "netmask", "255.255.255.0");
 		network_defaults(&env);
 		rc = usernet_spawn(&env, uml.v, (int)timeout,
-		    SPAWN_PASSTHROUGH | SPAWN_STDIN, &cause);
+		    SPAWN_PASSTHROUGH | SPAWN_STDIN | SPAWN_ONECPU, &cause);
 	} else
 		rc = spawn_run(uml.v, (int)timeout,
-		    SPAWN_PASSTHROUGH | SPAWN_STDIN, &cause);
+		    SPAWN_PASSTHROUGH | SPAWN_STDIN | SPAWN_ONECPU, &cause);
 	strv_free(&env);
 	strv_free(&uml);
 	rundir_remove(dir);

@@ -796,9 +796,9 @@ build_run(struct build *b, const struct opts *o)
 	parse_mb(env_get(&b->plan.global, "timeout"), &mb);
 	path = uml_path_first(b->libexecdir);
 	if ((net = usernet_plan(&b->plan)) != NULL)
-		rc = usernet_spawn(net, uml.v, (int)mb, 0, &cause);
+		rc = usernet_spawn(net, uml.v, (int)mb, SPAWN_ONECPU, &cause);
 	else
-		rc = spawn_run(uml.v, (int)mb, 0, &cause);
+		rc = spawn_run(uml.v, (int)mb, SPAWN_ONECPU, &cause);
 	setenv("PATH", path, 1);
 	free(path);
 	strv_free(&uml);

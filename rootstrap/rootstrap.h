@@ -155,6 +155,7 @@ int		 spawn_interrupted(void);
 #define SPAWN_PASSTHROUGH	0x1	/* output not into the transcript */
 #define SPAWN_FD3		0x2	/* our stderr as fd 3, its own to null */
 #define SPAWN_STDIN		0x4	/* our stdin, and our terminal, for it */
+#define SPAWN_ONECPU		0x8	/* on one CPU: UML, see spawn.c */
 int		 spawn_run(char *const *, int, int, char **);
 /* A process run beside a spawned program, in its process group. */
 struct spawn_peer {

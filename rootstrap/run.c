@@ -303,10 +303,10 @@ run_main(int argc, char **argv, const char *builder)
 		env_set(&net, "netmask", "255.255.255.0");
 		network_defaults(&net);
 		rc = usernet_spawn(&net, uml.v, r.timeout, SPAWN_PASSTHROUGH |
-		    (log_verbose ? 0 : SPAWN_FD3), &cause);
+		    SPAWN_ONECPU | (log_verbose ? 0 : SPAWN_FD3), &cause);
 	} else
 		rc = spawn_run(uml.v, r.timeout, SPAWN_PASSTHROUGH |
-		    (log_verbose ? 0 : SPAWN_FD3), &cause);
+		    SPAWN_ONECPU | (log_verbose ? 0 : SPAWN_FD3), &cause);
 	strv_free(&net);
 	strv_free(&uml);
 	status = run_status(&r);

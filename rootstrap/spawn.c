@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -176,6 +177,29 @@ transcript(char *buf, ssize_t n)
 	tail_add(buf, j);
 }
 
+/*
+ * UML carries each guest process in a host process it drives with ptrace:
+ * every system call and page fault in the guest is a round trip between
+ * the two. On two CPUs each trip waits for a cross-CPU wake-up; on one it
+ * is a plain switch, and a fork+exec in the guest costs a third or less.
+ * The CPU is the one the scheduler has us on now, the least busy one as
+ * far as it knows. A caller that wants another uses taskset(1): an
+ * affinity of one CPU is left as it is.
+ */
+static void
+pin_to_one_cpu(void)
+{
+	cpu_set_t	 set;
+	int		 cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == -1 ||
+	    CPU_COUNT(&set) < 2 || (cpu = sched_getcpu()) == -1)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static pid_t
 spawn_start(char *const *argv, int out, int flags,
     const struct spawn_peer *peer, char **cause)
@@ -219,6 +243,8 @@ spawn_start(char *const *argv, int out, int flags,
 				close(null);
 			}
 		}
+		if (flags & SPAWN_ONECPU)
+			pin_to_one_cpu();
 		/* Last: the descriptors above may have been anywhere. */
 		if (peer != NULL && peer->fd == peer->fd_as)
 			fcntl(peer->fd, F_SETFD, 0);
