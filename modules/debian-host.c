@@ -8,6 +8,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +296,97 @@ services_on(void)
 	unlink(POLICY);
 }
 
+/*
+ * The helpers rootstrap/shortcut.c stands in for while packages are
+ * configured: each is moved aside to NAME.rootstrap-real, and the
+ * shortcut is bound over an empty file in its place; afterwards the bind
+ * and the file go and the helper is moved back, the same inode as before.
+ */
+static const char *const shortcut_for[] = {
+	"/usr/bin/dpkg-maintscript-helper",
+	"/usr/bin/deb-systemd-helper",
+	NULL
+};
+
+static char *
+shortcut_path(void)
+{
+	char	 self[PATH_MAX], *slash, *path;
+	ssize_t	 n;
+
+	/* The builder's own path on the host's root, beside it the shortcut. */
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) <= 0)
+		return (NULL);
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return (NULL);
+	*slash = '\0';
+	xasprintf(&path, "%s/shortcut", self);
+	if (access(path, X_OK) != 0) {
+		log_debug("%s: %s; the helpers run as they are", path,
+		    strerror(errno));
+		free(path);
+		return (NULL);
+	}
+	return (path);
+}
+
+static void
+shortcut_off(const char *tool)
+{
+	char	*path, *real;
+
+	path = guest_path(GUEST_TARGET, tool);
+	xasprintf(&real, "%s.rootstrap-real", path);
+	umount2(path, MNT_DETACH);
+	unlink(path);
+	rename(real, path);
+	free(real);
+	free(path);
+}
+
+static void
+shortcuts_off(struct strv *on)
+{
+	size_t	 i;
+
+	for (i = 0; i < on->n; i++)
+		shortcut_off(on->v[i]);
+	strv_free(on);
+}
+
+/* Never fatal: without the shortcut the real helpers do the same work. */
+static void
+shortcuts_on(struct strv *on)
+{
+	struct stat	 st;
+	char		*shortcut, *path, *real;
+	size_t		 i;
+	int		 fd;
+
+	if ((shortcut = shortcut_path()) == NULL)
+		return;
+	for (i = 0; shortcut_for[i] != NULL; i++) {
+		path = guest_path(GUEST_TARGET, shortcut_for[i]);
+		xasprintf(&real, "%s.rootstrap-real", path);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    rename(path, real) == 0) {
+			if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL,
+			    0755)) != -1 && close(fd) == 0 &&
+			    mount(shortcut, path, NULL, MS_BIND, NULL) == 0)
+				strv_add(on, shortcut_for[i]);
+			else {
+				log_warnx("%s: %s; it runs as it is", path,
+				    strerror(errno));
+				shortcut_off(shortcut_for[i]);
+			}
+		}
+		free(real);
+		free(path);
+	}
+	free(shortcut);
+}
+
 /* debootstrap's core packages, installed first, one by one. */
 static const char *const core_packages[] = {
 	"base-passwd", "base-files", "dpkg", "libc6", "perl-base", "mawk",
@@ -396,6 +489,7 @@ out:
 int
 debian_host_configure(const env_t *env, char **cause)
 {
+	struct strv	 shortcuts = { 0 };
 	char		*proc;
 	double		 t0, t1, t2;
 	long		 p0, p1, p2;
@@ -406,6 +500,7 @@ debian_host_configure(const env_t *env, char **cause)
 		mounted = 1;
 	if (services_off(cause) != 0)
 		goto out;
+	shortcuts_on(&shortcuts);
 	t0 = now();
 	p0 = last_pid();
 	if (run_preinsts(env, &preinsts, cause) != 0)
@@ -421,6 +516,7 @@ debian_host_configure(const env_t *env, char **cause)
 	    p2 - p1);
 	rc = 0;
 out:
+	shortcuts_off(&shortcuts);
 	services_on();
 	if (mounted)
 		umount2(proc, MNT_DETACH);
