@@ -195,6 +195,7 @@ uml_argv(struct build *b, struct strv *argv, const char *extra)
 	strv_add(argv, "rootfstype=hostfs");
 	strv_add(argv, "rootflags=/");
 	strv_add(argv, "ro");
+	strv_add(argv, UML_SKIP_BENCHMARKS);
 	strv_addf(argv, "ubd0=%s/image", b->rundir != NULL ? b->rundir :
 	    "RUNDIR");
 	strv_addf(argv, "init=%s", b->builder);

@@ -229,6 +229,7 @@ run_argv(struct run *r, const char *builder, struct strv *argv)
 	strv_add(argv, "rootfstype=hostfs");
 	strv_add(argv, "rootflags=/");
 	strv_add(argv, "ro");
+	strv_add(argv, UML_SKIP_BENCHMARKS);
 	if (r->snapshot)
 		strv_addf(argv, "ubd0=%s/cow,%s/image", r->rundir, r->rundir);
 	else
