@@ -129,5 +129,6 @@ int		 fetch_files(struct fetch_item *, size_t,
 		     const struct fetch_opts *, char **);
 int		 fetch_verify(const char *, uint64_t, const char *, char **);
 int		 sha256_file(const char *, char[65], uint64_t *, char **);
+void		 sha256_buf(const void *, size_t, char[65]);
 
 #endif

@@ -70,14 +70,35 @@ now_ms(void)
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
+static void
+digest_hex(struct sha256_ctx *ctx, char hex[65])
+{
+	uint8_t	 digest[SHA256_DIGEST_SIZE];
+	size_t	 i;
+
+	sha256_digest(ctx, sizeof digest, digest);
+	for (i = 0; i < sizeof digest; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+}
+
+/* The SHA256 of a buffer, in hex. */
+void
+sha256_buf(const void *data, size_t len, char hex[65])
+{
+	struct sha256_ctx	 ctx;
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, len, data);
+	digest_hex(&ctx, hex);
+}
+
 /* The SHA256 of a file, in hex, and its size. */
 int
 sha256_file(const char *path, char hex[65], uint64_t *size, char **cause)
 {
 	struct sha256_ctx	 ctx;
-	uint8_t			 buf[65536], digest[SHA256_DIGEST_SIZE];
+	uint8_t			 buf[65536];
 	ssize_t			 n;
-	size_t			 i;
 	int			 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -98,9 +119,7 @@ sha256_file(const char *path, char hex[65], uint64_t *size, char **cause)
 		*size += n;
 	}
 	close(fd);
-	sha256_digest(&ctx, sizeof digest, digest);
-	for (i = 0; i < sizeof digest; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	digest_hex(&ctx, hex);
 	return (0);
 }
 

@@ -99,6 +99,19 @@ check "the second fetch succeeds" test $? = 0
 check "the second fetch asks the mirror for no package" \
     sh -c '! grep -q "/pool/" "$TEST_TMP/requests.log"'
 has "cached, fetching 0 (0.0 MB)"
+check "the second fetch does not ask for Packages.xz" \
+    sh -c '! grep -q "Packages.xz" "$TEST_TMP/requests.log"'
+
+# 3b. The decompressed index is kept under its SHA256 and checked before
+# use; a damaged copy is removed and made again from the .xz.
+PLAIN=$CACHE/by-hash/SHA256/$(sha256sum <Packages | cut -d' ' -f1)
+check "the decompressed index is in the cache under its SHA256" \
+    cmp -s Packages "$PLAIN"
+printf 'garbage' | dd of="$PLAIN" bs=1 seek=100 conv=notrunc 2>/dev/null
+fetch -p -c f.conf
+check "a damaged decompressed index: the fetch succeeds" test $? = 0
+has "not the index InRelease lists; decompressing it again"
+check "the decompressed index is whole again" cmp -s Packages "$PLAIN"
 
 # The fault tests each take dash out of the cache first.
 DASH=$(grep '^dash ' "$TEST_TMP/list" | cut -d' ' -f3)
