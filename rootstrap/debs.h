@@ -131,4 +131,19 @@ int		 fetch_verify(const char *, uint64_t, const char *, char **);
 int		 sha256_file(const char *, char[65], uint64_t *, char **);
 void		 sha256_buf(const void *, size_t, char[65]);
 
+/* inflate.c: the .debs decompressed ahead, by worker threads. */
+struct inflated_member {
+	char		*data;		/* NUL-terminated */
+	size_t		 len;
+};
+struct inflated {
+	struct inflated_member	 control, data;	/* control.tar, data.tar */
+	char			*error;
+};
+struct inflater;
+struct inflater	*inflate_start(const struct debset *);
+const struct inflated *inflate_take(struct inflater *, size_t, char **);
+void		 inflate_release(struct inflater *, size_t);
+void		 inflate_stop(struct inflater *);
+
 #endif

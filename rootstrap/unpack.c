@@ -67,38 +67,20 @@ struct unpack {
 	uint64_t	 files;
 };
 
-/* Reading a member of the outer ar archive as an archive of its own. */
-struct nested {
-	struct archive	*outer;
-	char		 buf[65536];
-};
-
-static la_ssize_t
-nested_read(struct archive *a, void *arg, const void **data)
-{
-	struct nested	*n = arg;
-
-	(void)a;
-	*data = n->buf;
-	return (archive_read_data(n->outer, n->buf, sizeof n->buf));
-}
-
+/* A decompressed control.tar or data.tar (inflate.c), as an archive. */
 static struct archive *
-nested_open(struct nested *n, struct archive *outer)
+tar_open(const struct inflated_member *m)
 {
 	struct archive	*a = archive_read_new();
 
-	n->outer = outer;
-	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
-	if (archive_read_open(a, n, NULL, nested_read, NULL) != ARCHIVE_OK) {
+	if (archive_read_open_memory(a, m->data, m->len) != ARCHIVE_OK) {
 		archive_read_free(a);
 		return (NULL);
 	}
 	return (a);
 }
 
-/* "./usr/bin/" → "usr/bin"; "./" → "". */
 static char *
 norm_path(const char *name)
 {
@@ -225,9 +207,8 @@ is_conffile(const struct pkg *k, const char *path)
 
 /* control.tar: every member in memory; control and conffiles parsed. */
 static int
-read_control(struct pkg *k, struct archive *outer, char **cause)
+read_control(struct pkg *k, const struct inflated_member *tar, char **cause)
 {
-	struct nested		 n;
 	struct archive		*a;
 	struct archive_entry	*e;
 	struct member		*m;
@@ -235,7 +216,7 @@ read_control(struct pkg *k, struct archive *outer, char **cause)
 	la_int64_t		 size;
 	int			 r;
 
-	if ((a = nested_open(&n, outer)) == NULL) {
+	if ((a = tar_open(tar)) == NULL) {
 		xasprintf(cause, "%s: control.tar: cannot read it",
 		    k->deb->path);
 		return (-1);
@@ -299,16 +280,15 @@ read_control(struct pkg *k, struct archive *outer, char **cause)
 
 /* data.tar: every entry into the image, and into the package's list. */
 static int
-read_data(struct unpack *u, struct pkg *k, struct archive *outer,
+read_data(struct unpack *u, struct pkg *k, const struct inflated_member *tar,
     char **cause)
 {
-	struct nested		 n;
 	struct archive		*a;
 	struct archive_entry	*e;
 	char			*path, *to = NULL, *link, *lto;
 	int			 r, rc = -1;
 
-	if ((a = nested_open(&n, outer)) == NULL) {
+	if ((a = tar_open(tar)) == NULL) {
 		xasprintf(cause, "%s: data.tar: cannot read it", k->deb->path);
 		return (-1);
 	}
@@ -411,81 +391,51 @@ valid_name(const char *s)
 }
 
 static int
-unpack_deb(struct unpack *u, const struct deb *d, char **cause)
+unpack_deb(struct unpack *u, const struct deb *d, const struct inflated *x,
+    char **cause)
 {
-	struct pkg		 k;
-	struct archive		*a = archive_read_new();
-	struct archive_entry	*e;
-	const char		*name;
-	char			*ma, *arch;
-	int			 r, rc = -1, seen = 0;
+	struct pkg	 k;
+	char		*ma, *arch;
+	size_t		 i;
+	int		 rc = -1;
 
 	memset(&k, 0, sizeof k);
 	k.deb = d;
 	populate_source(u->p, d->path);
-	archive_read_support_format_ar(a);
-	if (archive_read_open_filename(a, d->path, 65536) != ARCHIVE_OK) {
-		xasprintf(cause, "%s: %s", d->path, archive_error_string(a));
+	if (read_control(&k, &x->control, cause) != 0)
+		goto out;
+	/* Multi-Arch: same packages' files carry the arch. */
+	ma = control_field(k.control, "Multi-Arch");
+	arch = control_field(k.control, "Architecture");
+	k.name = control_field(k.control, "Package");
+	if (k.name == NULL || arch == NULL || !valid_name(k.name) ||
+	    !valid_name(arch)) {
+		xasprintf(cause, "%s: control lacks a valid Package or "
+		    "Architecture", d->path);
+		free(ma);
+		free(arch);
 		goto out;
 	}
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		name = archive_entry_pathname(e);
-		if (strncmp(name, "control.tar", 11) == 0) {
-			if (read_control(&k, a, cause) != 0)
-				goto out;
-			seen |= 1;
-		} else if (strncmp(name, "data.tar", 8) == 0) {
-			if (!(seen & 1)) {
-				xasprintf(cause, "%s: data.tar before "
-				    "control.tar", d->path);
-				goto out;
-			}
-			/* Multi-Arch: same packages' files carry the arch. */
-			ma = control_field(k.control, "Multi-Arch");
-			arch = control_field(k.control, "Architecture");
-			k.name = control_field(k.control, "Package");
-			if (k.name == NULL || arch == NULL ||
-			    !valid_name(k.name) || !valid_name(arch)) {
-				xasprintf(cause, "%s: control lacks a valid "
-				    "Package or Architecture", d->path);
-				free(ma);
-				free(arch);
-				goto out;
-			}
-			if (ma != NULL && strcmp(ma, "same") == 0) {
-				free(ma);
-				xasprintf(&ma, "%s:%s", k.name, arch);
-				free(k.name);
-				k.name = ma;
-				ma = NULL;
-			}
-			free(ma);
-			free(arch);
-			if (read_data(u, &k, a, cause) != 0)
-				goto out;
-			seen |= 2;
-		}
+	if (ma != NULL && strcmp(ma, "same") == 0) {
+		free(ma);
+		xasprintf(&ma, "%s:%s", k.name, arch);
+		free(k.name);
+		k.name = ma;
+		ma = NULL;
 	}
-	if (r != ARCHIVE_EOF) {
-		xasprintf(cause, "%s: %s", d->path, archive_error_string(a));
-		goto out;
-	}
-	if (seen != 3) {
-		xasprintf(cause, "%s: not a Debian package (no %s)", d->path,
-		    (seen & 1) ? "data.tar" : "control.tar");
-		goto out;
-	}
-	if (write_info(u, &k, cause) != 0)
+	free(ma);
+	free(arch);
+	if (read_data(u, &k, &x->data, cause) != 0 ||
+	    write_info(u, &k, cause) != 0)
 		goto out;
 	dpkgdb_add(&u->db, k.name, k.control, &k.conffiles,
 	    d->control != NULL ? d->control : k.control);
-	for (r = 0; (size_t)r < k.nm; r++) {
-		if (strcmp(k.m[r].name, "triggers") == 0)
-			dpkgdb_triggers(&u->db, k.name, k.m[r].data);
+	for (i = 0; i < k.nm; i++) {
+		if (strcmp(k.m[i].name, "triggers") == 0)
+			dpkgdb_triggers(&u->db, k.name, k.m[i].data);
 	}
 	rc = 0;
 out:
-	archive_read_free(a);
 	pkg_free(&k);
 	return (rc);
 }
@@ -621,19 +571,24 @@ int
 unpack_debs(const char *image, const struct debset *set, const env_t *debian,
     char **cause)
 {
-	struct unpack	 u;
-	char		*why = NULL;
-	size_t		 i;
-	int		 rc = -1;
-	long long	 epoch = source_date_epoch();
+	struct unpack		 u;
+	struct inflater		*f = NULL;
+	const struct inflated	*x;
+	char			*why = NULL;
+	size_t			 i;
+	int			 rc = -1;
+	long long		 epoch = source_date_epoch();
 
 	memset(&u, 0, sizeof u);
 	u.now = epoch >= 0 ? (time_t)epoch : time(NULL);
 	if ((u.p = populate_open(image, image, cause)) == NULL)
 		return (-1);
+	f = inflate_start(set);
 	for (i = 0; i < set->n; i++) {
-		if (unpack_deb(&u, &set->v[i], cause) != 0)
+		if ((x = inflate_take(f, i, cause)) == NULL ||
+		    unpack_deb(&u, &set->v[i], x, cause) != 0)
 			goto out;
+		inflate_release(f, i);
 	}
 	if (write_rest(&u, debian, cause) != 0)
 		goto out;
@@ -641,6 +596,7 @@ unpack_debs(const char *image, const struct debset *set, const env_t *debian,
 	    (unsigned long long)u.files);
 	rc = 0;
 out:
+	inflate_stop(f);
 	dpkgdb_free(&u.db);
 	if (populate_close(u.p, &why) != 0 && rc == 0) {
 		xasprintf(cause, "%s: %s", image, why);
