@@ -142,4 +142,12 @@ done
 for f in host.img ds.img mm.img classic.img; do
 	[ -f "$f" ] && printf '%-18s %s\n' "$f" "$(sizes "$f")"
 done
+# The goals: cold no slower than host debootstrap cold, warm at most half
+# of host debootstrap warm, and mmdebstrap beaten.
+for pair in rootstrap-cold:debootstrap-cold rootstrap-warm:debootstrap-warm \
+    rootstrap-cold:mmdebstrap; do
+	echo "${pair%%:*} ${pair#*:} $(median ${pair%%:*}) $(median ${pair#*:})" |
+	    awk '$3 != "-" && $4 != "-" {
+		printf "%s / %s: %.2f\n", $1, $2, $3 / $4 }'
+done
 echo "(runs: $runs; \"vs host\": the median over host debootstrap cold + mke2fs -d)"

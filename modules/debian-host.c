@@ -337,7 +337,7 @@ shortcut_off(const char *tool)
 	char	*path, *real;
 
 	path = guest_path(GUEST_TARGET, tool);
-	xasprintf(&real, "%s.rootstrap-real", path);
+	xasprintf(&real, "%s" SHORTCUT_REAL_SUFFIX, path);
 	umount2(path, MNT_DETACH);
 	unlink(path);
 	rename(real, path);
@@ -368,7 +368,7 @@ shortcuts_on(struct strv *on)
 		return;
 	for (i = 0; shortcut_for[i] != NULL; i++) {
 		path = guest_path(GUEST_TARGET, shortcut_for[i]);
-		xasprintf(&real, "%s.rootstrap-real", path);
+		xasprintf(&real, "%s" SHORTCUT_REAL_SUFFIX, path);
 		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
 		    rename(path, real) == 0) {
 			if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL,

@@ -29,6 +29,9 @@
 #define UML_SKIP_BENCHMARKS \
 	"initcall_blacklist=raid6_select_algo,calibrate_xor_blocks"
 
+/* Where a helper the shortcut stands in for waits (modules/debian-host.c). */
+#define SHORTCUT_REAL_SUFFIX	".rootstrap-real"
+
 /* Exit statuses, documented in rootstrap(1). */
 #define EXIT_BUILD	1
 #define EXIT_USAGE	2

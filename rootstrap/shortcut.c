@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rootstrap.h"
+
 /*
  * shortcut: while a build configures its packages (modules/debian-host.c),
  * this program stands in for two helpers that the maintainer scripts call
@@ -22,12 +24,11 @@
  * to lift, no state to read. Those calls are answered here, by one small
  * static process, exactly as the real helper would answer them. Every
  * other call, and anything unusual about one, goes to the real helper,
- * which the builder has moved aside to NAME.rootstrap-real.
+ * which the builder has moved aside to NAME.rootstrap-real
+ * (SHORTCUT_REAL_SUFFIX).
  *
  * Static, so that it runs in any target whatever its C library.
  */
-
-#define REAL_SUFFIX	".rootstrap-real"
 
 static const char *const maint_helper = "/usr/bin/dpkg-maintscript-helper";
 static const char *const systemd_helper = "/usr/bin/deb-systemd-helper";
@@ -252,7 +253,7 @@ main(int argc, char **argv)
 	}
 	if (rc >= 0)
 		return (rc);
-	snprintf(path, sizeof path, "%s%s", real, REAL_SUFFIX);
+	snprintf(path, sizeof path, "%s%s", real, SHORTCUT_REAL_SUFFIX);
 	execv(path, argv);
 	fprintf(stderr, "%s: %s: %s\n", self, path, strerror(errno));
 	return (127);
