@@ -93,9 +93,8 @@ plain_version(const char *v)
 		}
 		v = colon + 1;
 	}
-	if (strlen(v) >= sizeof buf)
+	if ((size_t)snprintf(buf, sizeof buf, "%s", v) >= sizeof buf)
 		return (0);
-	strcpy(buf, v);
 	up = buf;
 	if ((hyphen = strrchr(up, '-')) != NULL) {
 		*hyphen = '\0';
