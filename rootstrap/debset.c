@@ -176,7 +176,7 @@ out:
 
 /*
  * The uncompressed Packages, as InRelease lists it, kept in the cache
- * beside its .xz: decompressing the 40 MB of a suite's index costs half a
+ * beside its .xz: decompressing the 50 MB of a suite's index costs half a
  * second on every build, hashing it a twentieth of that. Read whole and
  * checked before use; a file that fails the check is removed.
  */

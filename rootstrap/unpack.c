@@ -81,6 +81,7 @@ tar_open(const struct inflated_member *m)
 	return (a);
 }
 
+/* "./usr/bin/" → "usr/bin"; "./" → "". */
 static char *
 norm_path(const char *name)
 {
