@@ -257,91 +257,87 @@ plain_store(const struct release_file *rf, const char *path,
 	free(tmp);
 }
 
+/*
+ * One component's Packages: the decompressed copy in the cache if it is
+ * whole; else the .xz, checked (and fetched when missing or damaged),
+ * decompressed, and the result kept for the next build. url names it.
+ */
+static int
+index_load(struct debctx *c, const char *comp, char **url, char **buf,
+    size_t *len, char **cause)
+{
+	const struct release_file	*xz, *plain;
+	struct fetch_item		 it;
+	char				*path, *plainpath = NULL, *why = NULL;
+	int				 rc = -1;
+
+	memset(&it, 0, sizeof it);
+	xasprintf(&path, "%s/binary-%s/Packages.xz", comp, HOST_ARCH);
+	xasprintf(url, "%s/dists/%s/%s", c->mirror, c->suite, path);
+	if ((xz = release_find(&c->rel, path)) == NULL) {
+		xasprintf(cause, "%s/dists/%s/InRelease lists no %s (is '%s' "
+		    "a component of %s?)", c->mirror, c->suite, path, comp,
+		    c->suite);
+		goto out;
+	}
+	path[strlen(path) - 3] = '\0';		/* the uncompressed one */
+	if ((plain = release_find(&c->rel, path)) != NULL) {
+		xasprintf(&plainpath, "%s/by-hash/SHA256/%s", c->cache,
+		    plain->sha256);
+		if (plain_load(plain, plainpath, buf, len) == 0) {
+			rc = 0;
+			goto out;
+		}
+	}
+	it.url = *url;
+	xasprintf(&it.dest, "%s/by-hash/SHA256/%s", c->cache, xz->sha256);
+	memcpy(it.sha256, xz->sha256, sizeof it.sha256);
+	it.size = xz->size;
+	if (access(it.dest, F_OK) == 0 &&
+	    fetch_verify(it.dest, it.size, it.sha256, &why) != 0) {
+		log_warnx("%s; fetching it again", why);
+		unlink(it.dest);
+	}
+	if (access(it.dest, F_OK) != 0 &&
+	    fetch_files(&it, 1, &c->fo, cause) != 0)
+		goto out;
+	if (index_read(it.dest, *url, buf, len, cause) != 0)
+		goto out;
+	if (plain != NULL)
+		plain_store(plain, plainpath, *buf, *len);
+	rc = 0;
+out:
+	free(path);
+	free(plainpath);
+	free(it.dest);
+	free(why);
+	return (rc);
+}
+
 /* Each component's Packages, checked against InRelease, parsed. */
 static int
 debs_indexes(struct debctx *c, char **cause)
 {
-	const struct release_file	*rf, **plain;
-	struct strv			 comps = { 0 };
-	struct fetch_item		*items;
-	char				*path, *buf, *why = NULL, **plainpath;
-	size_t				 i, len;
-	int				 rc = -1;
+	struct strv	 comps = { 0 };
+	char		*url, *buf;
+	size_t		 i, len;
+	int		 rc = -1;
 
 	strv_split(&comps, env_get(c->env, "components"), " \t,");
 	if (comps.n == 0)
 		strv_add(&comps, "main");
-	items = xcalloc(comps.n, sizeof *items);
-	plain = xcalloc(comps.n, sizeof *plain);
-	plainpath = xcalloc(comps.n, sizeof *plainpath);
 	for (i = 0; i < comps.n; i++) {
-		xasprintf(&path, "%s/binary-%s/Packages", comps.v[i],
-		    HOST_ARCH);
-		if ((plain[i] = release_find(&c->rel, path)) != NULL)
-			xasprintf(&plainpath[i], "%s/by-hash/SHA256/%s",
-			    c->cache, plain[i]->sha256);
-		free(path);
-	}
-	for (i = 0; i < comps.n; i++) {
-		xasprintf(&path, "%s/binary-%s/Packages.xz", comps.v[i],
-		    HOST_ARCH);
-		if ((rf = release_find(&c->rel, path)) == NULL) {
-			xasprintf(cause, "%s/dists/%s/InRelease lists no %s "
-			    "(is '%s' a component of %s?)", c->mirror,
-			    c->suite, path, comps.v[i], c->suite);
-			free(path);
+		url = NULL;
+		if (index_load(c, comps.v[i], &url, &buf, &len, cause) != 0 ||
+		    index_add(&c->idx, buf, len, url, cause) != 0) {
+			free(url);
 			goto out;
 		}
-		xasprintf(&items[i].url, "%s/dists/%s/%s", c->mirror, c->suite,
-		    path);
-		xasprintf(&items[i].dest, "%s/by-hash/SHA256/%s", c->cache,
-		    rf->sha256);
-		memcpy(items[i].sha256, rf->sha256, sizeof items[i].sha256);
-		items[i].size = rf->size;
-		free(path);
-	}
-	for (i = 0; i < comps.n; i++) {
-		if (plain[i] != NULL && access(plainpath[i], F_OK) == 0)
-			continue;
-		if (access(items[i].dest, F_OK) == 0 &&
-		    fetch_verify(items[i].dest, items[i].size, items[i].sha256,
-		    &why) != 0) {
-			log_warnx("%s; fetching it again", why);
-			unlink(items[i].dest);
-		}
-		free(why);
-		why = NULL;
-		if (access(items[i].dest, F_OK) == 0)
-			continue;
-		if (fetch_files(&items[i], 1, &c->fo, cause) != 0)
-			goto out;
-	}
-	for (i = 0; i < comps.n; i++) {
-		if (plain[i] == NULL ||
-		    plain_load(plain[i], plainpath[i], &buf, &len) != 0) {
-			if (access(items[i].dest, F_OK) != 0 &&
-			    fetch_files(&items[i], 1, &c->fo, cause) != 0)
-				goto out;
-			if (index_read(items[i].dest, items[i].url, &buf, &len,
-			    cause) != 0)
-				goto out;
-			if (plain[i] != NULL)
-				plain_store(plain[i], plainpath[i], buf, len);
-		}
-		if (index_add(&c->idx, buf, len, items[i].url, cause) != 0)
-			goto out;
+		free(url);
 	}
 	index_sort(&c->idx);
 	rc = 0;
 out:
-	for (i = 0; i < comps.n; i++) {
-		free(items[i].url);
-		free(items[i].dest);
-		free(plainpath[i]);
-	}
-	free(items);
-	free(plain);
-	free(plainpath);
 	strv_free(&comps);
 	return (rc);
 }

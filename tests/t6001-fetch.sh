@@ -112,6 +112,16 @@ fetch -p -c f.conf
 check "a damaged decompressed index: the fetch succeeds" test $? = 0
 has "not the index InRelease lists; decompressing it again"
 check "the decompressed index is whole again" cmp -s Packages "$PLAIN"
+# Both damaged: the .xz is checked before it is decompressed, and fetched.
+XZ=$CACHE/by-hash/SHA256/$(sha256sum \
+    <"$MIRROR_DIR"/dists/bookworm/main/binary-amd64/Packages.xz | cut -d' ' -f1)
+printf 'garbage' | dd of="$PLAIN" bs=1 seek=100 conv=notrunc 2>/dev/null
+printf 'garbage' | dd of="$XZ" bs=1 seek=100 conv=notrunc 2>/dev/null
+fetch -p -c f.conf
+check "a damaged index and .xz: the fetch succeeds" test $? = 0
+has "$XZ: SHA256"
+check "both are whole again" sh -c \
+    "cmp -s Packages '$PLAIN' && xz -dc '$XZ' | cmp -s Packages -"
 
 # The fault tests each take dash out of the cache first.
 DASH=$(grep '^dash ' "$TEST_TMP/list" | cut -d' ' -f3)
