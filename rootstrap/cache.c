@@ -20,6 +20,7 @@
 #include <nettle/sha2.h>
 
 #include "rootstrap.h"
+#include "debs.h"
 
 /*
  * The image cache: a build whose plan, modules, builder, kernel and mirror
@@ -146,23 +147,6 @@ hash_str(struct sha256_ctx *h, const char *s)
 }
 
 static int
-hash_file(struct sha256_ctx *h, const char *path, char **cause)
-{
-	uint8_t	 buf[65536];
-	ssize_t	 n;
-	int	 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return (-1);
-	}
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		sha256_update(h, n, buf);
-	close(fd);
-	return (n == 0 ? 0 : -1);
-}
-
-static int
 cmp_str(const void *a, const void *b)
 {
 	return (strcmp(*(char *const *)a, *(char *const *)b));
@@ -208,8 +192,8 @@ hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
 	for (i = 0; i < p->nsteps; i++) {
 		s = &p->steps[i];
 		hash_str(h, s->name);
-		if (files && s->path != NULL && hash_file(h, s->path,
-		    cause) != 0)
+		if (files && s->path != NULL &&
+		    sha256_update_file(h, s->path, NULL, cause) != 0)
 			return (-1);
 		for (j = 0; j < s->env.n; j++) {
 			if (strncmp(s->env.v[j], "ROOTSTRAP_IMAGE=", 16) != 0 &&
@@ -259,8 +243,8 @@ plan_uuids(const struct plan *p, char uuid[37], char seed[37])
 }
 
 /*
- * The key of a build: the plan with its module files, the builder, the
- * kernel, the extra UML arguments, SOURCE_DATE_EPOCH and the mirror's
+ * The key of a build: the plan with its module files, the builder and its
+ * shortcut, the kernel, the extra UML arguments, SOURCE_DATE_EPOCH and the mirror's
  * state. NULL, with *cause, if the state cannot be known: then the build
  * is not cached.
  */
@@ -271,14 +255,26 @@ cache_key(const struct plan *p, const char *builder, const char *extra,
 	struct sha256_ctx	 h;
 	struct stat		 st;
 	uint8_t			 d[SHA256_DIGEST_SIZE];
+	const char		*slash;
 	char			*key, *kernel;
 	size_t			 i;
 	int			 debian;
 
 	sha256_init(&h);
 	hash_str(&h, PACKAGE_VERSION);
-	if (hash_file(&h, builder, cause) != 0)
+	if (sha256_update_file(&h, builder, NULL, cause) != 0)
 		return (NULL);
+	/* And the shortcut beside it, which it binds into the target. */
+	if ((slash = strrchr(builder, '/')) != NULL) {
+		xasprintf(&key, "%.*s/shortcut", (int)(slash - builder),
+		    builder);
+		if (access(key, F_OK) == 0 &&
+		    sha256_update_file(&h, key, NULL, cause) != 0) {
+			free(key);
+			return (NULL);
+		}
+		free(key);
+	}
 	kernel = host_which(env_get(&p->global, "kernel"));
 	if (kernel == NULL || stat(kernel, &st) != 0) {
 		xasprintf(cause, "%s: not found", env_get(&p->global, "kernel"));

@@ -128,6 +128,9 @@ struct fetch_opts {
 int		 fetch_files(struct fetch_item *, size_t,
 		     const struct fetch_opts *, char **);
 int		 fetch_verify(const char *, uint64_t, const char *, char **);
+struct sha256_ctx;
+int		 sha256_update_file(struct sha256_ctx *, const char *,
+		     uint64_t *, char **);
 int		 sha256_file(const char *, char[65], uint64_t *, char **);
 void		 sha256_buf(const void *, size_t, char[65]);
 

@@ -92,21 +92,21 @@ sha256_buf(const void *data, size_t len, char hex[65])
 	digest_hex(&ctx, hex);
 }
 
-/* The SHA256 of a file, in hex, and its size. */
+/* A file's bytes into h, and their count into *size (when not NULL). */
 int
-sha256_file(const char *path, char hex[65], uint64_t *size, char **cause)
+sha256_update_file(struct sha256_ctx *h, const char *path, uint64_t *size,
+    char **cause)
 {
-	struct sha256_ctx	 ctx;
-	uint8_t			 buf[65536];
-	ssize_t			 n;
-	int			 fd;
+	uint8_t	 buf[65536];
+	ssize_t	 n;
+	int	 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return (-1);
 	}
-	sha256_init(&ctx);
-	*size = 0;
+	if (size != NULL)
+		*size = 0;
 	while ((n = read(fd, buf, sizeof buf)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -115,10 +115,23 @@ sha256_file(const char *path, char hex[65], uint64_t *size, char **cause)
 			close(fd);
 			return (-1);
 		}
-		sha256_update(&ctx, n, buf);
-		*size += n;
+		sha256_update(h, n, buf);
+		if (size != NULL)
+			*size += n;
 	}
 	close(fd);
+	return (0);
+}
+
+/* The SHA256 of a file, in hex, and its size. */
+int
+sha256_file(const char *path, char hex[65], uint64_t *size, char **cause)
+{
+	struct sha256_ctx	 ctx;
+
+	sha256_init(&ctx);
+	if (sha256_update_file(&ctx, path, size, cause) != 0)
+		return (-1);
 	digest_hex(&ctx, hex);
 	return (0);
 }
