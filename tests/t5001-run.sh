@@ -19,6 +19,32 @@ check "stdout carries only the command's stdout" \
 check "stderr carries only the command's stderr" \
     test "$(cat stderr)" = "to-stderr"
 
+# UML and the host processes carrying the guest's run on one CPU (each
+# guest system call is a ptrace round trip), and the kernel's boot-time
+# RAID-6/XOR timing is skipped.
+"$ROOTSTRAP" run -S "$img" -- sh -c 'cat /proc/cmdline; sleep 5' \
+    >cmdline.out 2>&1 &
+prun=$!
+sleep 3
+uml=
+for p in $(pgrep -P $prun); do
+	case $(tr '\0' ' ' <"/proc/$p/cmdline") in *ubd0=*) uml=$p ;; esac
+done
+one_cpu() {	# PID...: each allowed on a single CPU
+	[ $# -gt 0 ] || return 1
+	for p; do
+		l=$(awk '/^Cpus_allowed_list/ {print $2}' "/proc/$p/status")
+		echo "$p: $l"
+		case $l in ''|*,*|*-*) return 1 ;; esac
+	done
+}
+check "UML runs on one CPU" one_cpu $uml
+check "so do the processes carrying the guest's" one_cpu $(pgrep -P "${uml:-0}")
+wait $prun
+check "the run's kernel skips the RAID-6 and XOR timing" \
+    grep -q "initcall_blacklist=raid6_select_algo,calibrate_xor_blocks" \
+    cmdline.out
+
 fails_with 127 "sh: 1: no-such-command: not found" \
     "$ROOTSTRAP" run -S "$img" -- sh -c no-such-command
 fails_with 127 "rootstrap run: no-such-command: No such file or directory" \
