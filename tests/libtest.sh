@@ -67,6 +67,16 @@ show() {
 	return 0
 }
 
+# wait_for FILE TEXT: up to 60 s for TEXT to show in FILE.
+wait_for() {
+	i=0
+	while ! grep -qF "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && return 1
+		sleep 0.1
+	done
+}
+
 # check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
 check() {
 	desc=$1

@@ -13,16 +13,6 @@ chmod +x mods/sleeper
 conf_fast mkfs mount sleeper umount >rootstrap.conf
 echo "modulepath=mods" >>rootstrap.conf
 
-# wait_for FILE TEXT: up to 60 s for TEXT to show in FILE.
-wait_for() {
-	i=0
-	while ! grep -qF "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && return 1
-		sleep 0.1
-	done
-}
-
 for pair in INT:130 TERM:143; do
 	sig=${pair%:*}
 	want=${pair#*:}

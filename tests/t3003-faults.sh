@@ -34,16 +34,6 @@ printf '[global]\nmodulepath=mkfsmods\nmodules=mkfs\n' >mkfs.conf
 printf '[global]\nmodulepath=mods\nmodules=sleeper\n' >module.conf
 printf '[global]\nfreespace=1\n' >shrink.conf
 
-# wait_for FILE TEXT: up to 60 s for TEXT to show in FILE.
-wait_for() {
-	i=0
-	while ! grep -qF "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && return 1
-		sleep 0.1
-	done
-}
-
 # gone: up to 10 s for every process of this test's build to end.
 gone() {
 	i=0
