@@ -31,6 +31,7 @@
  */
 
 static int	 spawn_sfd = -1;
+static int	 spawn_gofd = -1;	/* write end of the child's go pipe */
 static sigset_t	 spawn_oldmask;
 int		 spawn_signal;		/* the signal that interrupted us */
 
@@ -200,6 +201,12 @@ pin_to_one_cpu(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/*
+ * The child waits before exec for a byte on the go pipe (spawn_go): by
+ * then the watchdog is running. Without the wait, rootstrap killed between
+ * the fork and the watchdog's start left UML's helper processes behind,
+ * since the death signal reaches only the first.
+ */
 static pid_t
 spawn_start(char *const *argv, int out, int flags,
     const struct spawn_peer *peer, char **cause)
@@ -210,10 +217,17 @@ spawn_start(char *const *argv, int out, int flags,
 	 * for the guest's stderr stays clean of what UML and slirp print.
 	 */
 	pid_t	 pid, parent = getpid();
-	int	 null;
+	int	 null, go[2];
+	char	 c;
 
+	if (pipe2(go, O_CLOEXEC) == -1) {
+		xasprintf(cause, "pipe: %s", strerror(errno));
+		return (-1);
+	}
 	if ((pid = fork()) == -1) {
 		xasprintf(cause, "fork: %s", strerror(errno));
+		close(go[0]);
+		close(go[1]);
 		return (-1);
 	}
 	if (pid == 0) {
@@ -223,6 +237,10 @@ spawn_start(char *const *argv, int out, int flags,
 		/* Dead already, before the line above could take effect. */
 		if (getppid() != parent)
 			_exit(127);
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		close(go[0]);
 		sigprocmask(SIG_SETMASK, &spawn_oldmask, NULL);
 		if (flags & SPAWN_STDIN) {
 			/* A console on our terminal reads it in the foreground. */
@@ -256,7 +274,18 @@ spawn_start(char *const *argv, int out, int flags,
 		_exit(127);
 	}
 	setpgid(pid, pid);
+	close(go[0]);
+	spawn_gofd = go[1];
 	return (pid);
+}
+
+/* Let the child started last go on to exec. */
+static void
+spawn_go(void)
+{
+	(void)!write(spawn_gofd, "", 1);
+	close(spawn_gofd);
+	spawn_gofd = -1;
 }
 
 /*
@@ -280,6 +309,7 @@ peer_start(const struct spawn_peer *peer, pid_t pgid, char **cause)
 			_exit(1);
 		sigprocmask(SIG_SETMASK, &spawn_oldmask, NULL);
 		close(spawn_sfd);
+		close(spawn_gofd);
 		_exit(peer->main(peer->arg));
 	}
 	setpgid(pid, pgid);
@@ -298,13 +328,15 @@ guardian_start(pid_t pgid, int *wfd)
 {
 	char	 c;
 	pid_t	 pid;
-	int	 fds[2];
+	int	 fds[2], saved;
 
 	if (pipe2(fds, O_CLOEXEC) == -1)
 		return (-1);
 	if ((pid = fork()) == -1) {
+		saved = errno;
 		close(fds[0]);
 		close(fds[1]);
+		errno = saved;
 		return (-1);
 	}
 	if (pid == 0) {
@@ -328,6 +360,19 @@ guardian_stop(pid_t pid, int wfd)
 	(void)!write(wfd, "", 1);
 	close(wfd);
 	waitpid(pid, NULL, 0);
+}
+
+/* A child that never got to exec, and its peer, ended. Returns -1. */
+static pid_t
+spawn_abort(pid_t pid, pid_t peerpid)
+{
+	close(spawn_gofd);
+	spawn_gofd = -1;
+	kill(-pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (peerpid != -1)
+		waitpid(peerpid, NULL, 0);
+	return (-1);
 }
 
 /*
@@ -378,17 +423,19 @@ spawn_run_peer(char *const *argv, int timeout, int flags,
 	if (fds[1] != -1)
 		close(fds[1]);
 	if (pid != -1 && peer != NULL &&
-	    (peerpid = peer_start(peer, pid, cause)) == -1) {
-		kill(-pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
+	    (peerpid = peer_start(peer, pid, cause)) == -1)
+		pid = spawn_abort(pid, -1);
+	if (pid != -1 && (guard = guardian_start(pid, &gfd)) == -1) {
+		xasprintf(cause, "cannot start the watchdog: %s",
+		    strerror(errno));
+		pid = spawn_abort(pid, peerpid);
 	}
 	if (pid == -1) {
 		if (fds[0] != -1)
 			close(fds[0]);
 		return (-1);
 	}
-	guard = guardian_start(pid, &gfd);
+	spawn_go();
 	if (timeout > 0)
 		deadline = now_ms() + (long long)timeout * 1000;
 

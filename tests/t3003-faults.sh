@@ -106,6 +106,34 @@ for stage in boot mkfs module shrink; do
 	done
 done
 
+# SIGKILL in the instant between starting the kernel and its watchdog:
+# strace holds every pipe2() of rootstrap's for 0.3 s, the kernel forks a
+# helper (as UML does) and kills rootstrap. The death signal reaches only
+# the kernel's first process; the helper must go too.
+cp "$(command -v sleep)" bin/helper
+cat >forkkernel <<SH
+#!/bin/sh
+$TEST_TMP/bin/helper 600 &
+kill -KILL \$PPID
+exec $REAL_UML "\$@"
+SH
+chmod +x forkkernel
+printf '[global]\nkernel=%s/forkkernel\n' "$TEST_TMP" >fork.conf
+if command -v strace >/dev/null; then
+	strace -o /dev/null -e trace=pipe2 -e inject=pipe2:delay_enter=300000 \
+	    "$ROOTSTRAP" -c fork.conf -o log img >/dev/null 2>&1
+	if gone; then
+		ok "SIGKILL before the watchdog: no process outlived rootstrap"
+	else
+		not_ok "SIGKILL before the watchdog: processes left: $(pgrep -af "$TEST_TMP")"
+		pkill -KILL -f "$TEST_TMP/bin/helper"
+	fi
+	next_build "SIGKILL before the watchdog"
+	rm -f log
+else
+	ok "# SKIP SIGKILL before the watchdog: needs strace"
+fi
+
 # UML crashing under a module: the wrapper kills the kernel when the module
 # says so through the run directory.
 cat >crashkernel <<SH
