@@ -303,8 +303,8 @@ services_on(void)
  * and the file go and the helper is moved back, the same inode as before.
  */
 static const char *const shortcut_for[] = {
-	"/usr/bin/dpkg-maintscript-helper",
-	"/usr/bin/deb-systemd-helper",
+	SHORTCUT_MAINT_HELPER,
+	SHORTCUT_SYSTEMD_HELPER,
 	NULL
 };
 

@@ -244,9 +244,9 @@ plan_uuids(const struct plan *p, char uuid[37], char seed[37])
 
 /*
  * The key of a build: the plan with its module files, the builder and its
- * shortcut, the kernel, the extra UML arguments, SOURCE_DATE_EPOCH and the mirror's
- * state. NULL, with *cause, if the state cannot be known: then the build
- * is not cached.
+ * shortcut, the kernel, the extra UML arguments, SOURCE_DATE_EPOCH and the
+ * mirror's state. NULL, with *cause, if the state cannot be known: then
+ * the build is not cached.
  */
 char *
 cache_key(const struct plan *p, const char *builder, const char *extra,
@@ -256,7 +256,7 @@ cache_key(const struct plan *p, const char *builder, const char *extra,
 	struct stat		 st;
 	uint8_t			 d[SHA256_DIGEST_SIZE];
 	const char		*slash;
-	char			*key, *kernel;
+	char			*key, *kernel, *shortcut;
 	size_t			 i;
 	int			 debian;
 
@@ -266,14 +266,14 @@ cache_key(const struct plan *p, const char *builder, const char *extra,
 		return (NULL);
 	/* And the shortcut beside it, which it binds into the target. */
 	if ((slash = strrchr(builder, '/')) != NULL) {
-		xasprintf(&key, "%.*s/shortcut", (int)(slash - builder),
+		xasprintf(&shortcut, "%.*s/shortcut", (int)(slash - builder),
 		    builder);
-		if (access(key, F_OK) == 0 &&
-		    sha256_update_file(&h, key, NULL, cause) != 0) {
-			free(key);
+		if (access(shortcut, F_OK) == 0 &&
+		    sha256_update_file(&h, shortcut, NULL, cause) != 0) {
+			free(shortcut);
 			return (NULL);
 		}
-		free(key);
+		free(shortcut);
 	}
 	kernel = host_which(env_get(&p->global, "kernel"));
 	if (kernel == NULL || stat(kernel, &st) != 0) {

@@ -226,35 +226,15 @@ static void
 plain_store(const struct release_file *rf, const char *path,
     const char *buf, size_t len)
 {
-	char	 hex[65], *tmp;
-	size_t	 off;
-	ssize_t	 n;
-	int	 fd, ok = 1;
+	char	 hex[65], *why = NULL;
 
 	sha256_buf(buf, len, hex);
-	if (len != rf->size || strcmp(hex, rf->sha256) != 0) {
+	if (len != rf->size || strcmp(hex, rf->sha256) != 0)
 		log_debug("%s: the decompressed index is not the one "
 		    "InRelease lists; not kept", path);
-		return;
-	}
-	xasprintf(&tmp, "%s.partial", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1) {
-		free(tmp);
-		return;
-	}
-	for (off = 0; off < len && ok; off += n) {
-		if ((n = write(fd, buf + off, len - off)) == -1 &&
-		    errno == EINTR)
-			n = 0;
-		else if (n <= 0)
-			ok = 0;
-	}
-	if (close(fd) == -1)
-		ok = 0;
-	if (!ok || rename(tmp, path) == -1)
-		unlink(tmp);
-	free(tmp);
+	else if (guest_write(path, buf, 0644, &why) != 0)
+		log_debug("%s; the decompressed index is not kept", why);
+	free(why);
 }
 
 /*

@@ -141,11 +141,12 @@ out:
 }
 
 static void
-member_free(struct inflated_member *m)
+inflated_free(struct inflated *x)
 {
-	free(m->data);
-	m->data = NULL;
-	m->len = 0;
+	free(x->control.data);
+	free(x->data.data);
+	free(x->error);
+	memset(x, 0, sizeof *x);
 }
 
 static void *
@@ -236,10 +237,7 @@ inflate_release(struct inflater *f, size_t i)
 	pthread_mutex_lock(&f->mu);
 	if (f->done[i] && f->nthreads > 0)
 		f->ahead -= f->v[i].control.len + f->v[i].data.len;
-	member_free(&f->v[i].control);
-	member_free(&f->v[i].data);
-	free(f->v[i].error);
-	f->v[i].error = NULL;
+	inflated_free(&f->v[i]);
 	f->taken = i + 1;
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
@@ -259,11 +257,8 @@ inflate_stop(struct inflater *f)
 	pthread_mutex_unlock(&f->mu);
 	for (t = 0; t < f->nthreads; t++)
 		pthread_join(f->threads[t], NULL);
-	for (i = 0; i < f->set->n; i++) {
-		member_free(&f->v[i].control);
-		member_free(&f->v[i].data);
-		free(f->v[i].error);
-	}
+	for (i = 0; i < f->set->n; i++)
+		inflated_free(&f->v[i]);
 	pthread_cond_destroy(&f->cv);
 	pthread_mutex_destroy(&f->mu);
 	free(f->v);

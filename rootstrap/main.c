@@ -189,13 +189,7 @@ uml_argv(struct build *b, struct strv *argv, const char *extra)
 	const env_t	*g = &b->plan.global;
 	size_t		 i;
 
-	strv_add(argv, env_get(g, "kernel"));
-	strv_addf(argv, "mem=%s", env_get(g, "mem"));
-	strv_add(argv, "root=/dev/root");
-	strv_add(argv, "rootfstype=hostfs");
-	strv_add(argv, "rootflags=/");
-	strv_add(argv, "ro");
-	strv_add(argv, UML_SKIP_BENCHMARKS);
+	uml_argv_start(argv, env_get(g, "kernel"), env_get(g, "mem"));
 	strv_addf(argv, "ubd0=%s/image", b->rundir != NULL ? b->rundir :
 	    "RUNDIR");
 	strv_addf(argv, "init=%s", b->builder);

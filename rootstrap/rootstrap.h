@@ -29,7 +29,12 @@
 #define UML_SKIP_BENCHMARKS \
 	"initcall_blacklist=raid6_select_algo,calibrate_xor_blocks"
 
-/* Where a helper the shortcut stands in for waits (modules/debian-host.c). */
+/*
+ * The helpers the shortcut (shortcut.c) stands in for while packages are
+ * configured, and where each real one waits meanwhile (debian-host.c).
+ */
+#define SHORTCUT_MAINT_HELPER	"/usr/bin/dpkg-maintscript-helper"
+#define SHORTCUT_SYSTEMD_HELPER	"/usr/bin/deb-systemd-helper"
 #define SHORTCUT_REAL_SUFFIX	".rootstrap-real"
 
 /* Exit statuses, documented in rootstrap(1). */
@@ -306,7 +311,8 @@ char		*check_diagnose(const char *, const char *, const char *,
 		     int);
 int		 check_main(int, char **, const char *);
 
-/* spawn.c: our uml_net first on UML's PATH; returns the old PATH */
+/* spawn.c: UML's command line's start; our uml_net first on its PATH */
+void		 uml_argv_start(struct strv *, const char *, const char *);
 char		*uml_path_first(const char *);
 
 /* boot.c: rootstrap boot */

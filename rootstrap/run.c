@@ -223,13 +223,7 @@ check_image(const struct run *r)
 static void
 run_argv(struct run *r, const char *builder, struct strv *argv)
 {
-	strv_add(argv, r->kernel);
-	strv_addf(argv, "mem=%s", r->mem);
-	strv_add(argv, "root=/dev/root");
-	strv_add(argv, "rootfstype=hostfs");
-	strv_add(argv, "rootflags=/");
-	strv_add(argv, "ro");
-	strv_add(argv, UML_SKIP_BENCHMARKS);
+	uml_argv_start(argv, r->kernel, r->mem);
 	if (r->snapshot)
 		strv_addf(argv, "ubd0=%s/cow,%s/image", r->rundir, r->rundir);
 	else

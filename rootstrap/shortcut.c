@@ -30,9 +30,6 @@
  * Static, so that it runs in any target whatever its C library.
  */
 
-static const char *const maint_helper = "/usr/bin/dpkg-maintscript-helper";
-static const char *const systemd_helper = "/usr/bin/deb-systemd-helper";
-
 static int
 set(const char *name)
 {
@@ -216,13 +213,10 @@ systemd_helper_answer(int argc, char **argv)
 		if (argv[i][0] == '-' || argv[i][0] == '\0' ||
 		    strchr(argv[i], '/') != NULL)
 			return (-1);
-		if (unmask)
-			snprintf(path, sizeof path, "/etc/systemd/system/%s",
-			    argv[i]);
-		else
-			snprintf(path, sizeof path, "/var/lib/systemd/"
-			    "deb-systemd-helper-enabled/%s.dsh-also", argv[i]);
-		if (!absent(path))
+		if ((size_t)snprintf(path, sizeof path, unmask ?
+		    "/etc/systemd/system/%s" :
+		    "/var/lib/systemd/deb-systemd-helper-enabled/%s.dsh-also",
+		    argv[i]) >= sizeof path || !absent(path))
 			return (-1);
 		if (!unmask && !quiet)
 			fputs("enabled\n", stderr);
@@ -240,10 +234,10 @@ main(int argc, char **argv)
 
 	self = self != NULL ? self + 1 : argv[0];
 	if (strcmp(self, "dpkg-maintscript-helper") == 0) {
-		real = maint_helper;
+		real = SHORTCUT_MAINT_HELPER;
 		rc = maint_helper_answer(argc, argv);
 	} else if (strcmp(self, "deb-systemd-helper") == 0) {
-		real = systemd_helper;
+		real = SHORTCUT_SYSTEMD_HELPER;
 		rc = systemd_helper_answer(argc, argv);
 	} else {
 		fprintf(stderr, "%s: stands in for dpkg-maintscript-helper "

@@ -522,6 +522,23 @@ spawn_run_peer(char *const *argv, int timeout, int flags,
 }
 
 /*
+ * The start of every UML command line rootstrap gives: kernel, memory,
+ * the host's root through hostfs, read-only (the guest writes only where
+ * a build binds in a writable place), and the boot benchmarks skipped.
+ */
+void
+uml_argv_start(struct strv *argv, const char *kernel, const char *mem)
+{
+	strv_add(argv, kernel);
+	strv_addf(argv, "mem=%s", mem);
+	strv_add(argv, "root=/dev/root");
+	strv_add(argv, "rootfstype=hostfs");
+	strv_add(argv, "rootflags=/");
+	strv_add(argv, "ro");
+	strv_add(argv, UML_SKIP_BENCHMARKS);
+}
+
+/*
  * UML runs the uml_net helper (transport=tuntap) by name from its PATH, so
  * ours (in dir) goes first. Empty entries are dropped: UML's own lookup
  * would take one as the current directory. Returns the PATH to restore.
