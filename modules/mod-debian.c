@@ -12,20 +12,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootstrap.h"
+#include "modules.h"
 
 /*
  * debian: install [debian] dist from mirror into the mounted image, then
  * purge and install with dpkg and apt inside it. method=host: the host has
  * fetched and unpacked the packages into the image before the boot
- * (rootstrap/unpack.c), and the guest configures them (debian-host.c).
+ * (rootstrap/build/prepare.c), and the guest configures them
+ * (debian-configure.c).
  * method=debootstrap: the host's debootstrap runs in the guest, all of it.
  */
 
 #define DEBOOTSTRAP_SCRIPTS	"/usr/share/debootstrap/scripts"
 #define DEBIAN_MIN_MB		320
-#define TARGET_PATH		"PATH=/usr/local/sbin:/usr/local/bin:" \
-				"/usr/sbin:/usr/bin:/sbin:/bin"
 
 static const struct key debian_keys[] = {
 	{ "dist",	KEY_STRING,	"bookworm",	NULL },
@@ -85,7 +84,7 @@ debian_check(struct conf *c, const env_t *env)
 	 * debootstrap: a minbase system with its downloaded packages takes
 	 * about 300 MB while it is built (the image shrinks afterwards).
 	 */
-	if (parse_mb(env_get(env, "initialsize"), &mb) == 0 &&
+	if (parse_uint(env_get(env, "initialsize"), PARSE_MB_MAX, &mb) == 0 &&
 	    mb < DEBIAN_MIN_MB)
 		conf_error(c, conf_find(c, "global", "initialsize"),
 		    "initialsize: %llu MB is too small for the debian module "
@@ -139,7 +138,7 @@ debootstrap(const env_t *env, char **cause)
 	s = strv_join(&argv, " ");
 	log_info("%s", s);
 	free(s);
-	rc = guest_run(argv.v, env->v, NULL, cause);
+	rc = child_run(argv.v, env->v, NULL, cause);
 	strv_free(&argv);
 	return (rc == 0 ? 0 : -1);
 }
@@ -162,7 +161,7 @@ in_target(const env_t *env, const char *tool, const char *const *opts,
 	log_info("chroot %s %s", GUEST_TARGET, s);
 	free(s);
 	debian_target_env(env, &tenv);
-	rc = guest_run(argv.v, tenv.v, GUEST_TARGET, cause);
+	rc = child_run(argv.v, tenv.v, GUEST_TARGET, cause);
 	strv_free(&argv);
 	strv_free(&tenv);
 	return (rc == 0 ? 0 : -1);
@@ -204,13 +203,13 @@ debian_run(const struct plan *p, const env_t *env, char **cause)
 	int		 rc = -1, mounted = 0;
 
 	/* Never let debootstrap fill anything but the image. */
-	if (!guest_is_mountpoint(GUEST_TARGET)) {
+	if (!file_is_mountpoint(GUEST_TARGET)) {
 		xasprintf(cause, "%s is not mounted (list the mount module "
 		    "before debian)", GUEST_TARGET);
 		return (-1);
 	}
 	if (strcmp(env_get(env, "method"), "host") == 0) {
-		if (debian_host_configure(env, cause) != 0)
+		if (debian_configure(env, cause) != 0)
 			return (-1);
 	} else if (debootstrap(env, cause) != 0)
 		return (-1);
@@ -219,10 +218,10 @@ debian_run(const struct plan *p, const env_t *env, char **cause)
 		goto clean;
 
 	/* Maintainer scripts want /proc and must not start daemons. */
-	proc = guest_path(GUEST_TARGET, "/proc");
+	proc = path_join(GUEST_TARGET, "/proc");
 	if (mount("proc", proc, "proc", 0, NULL) == 0)
 		mounted = 1;
-	if (guest_write(policy, "#!/bin/sh\nexit 101\n", 0755, cause) != 0)
+	if (file_write(policy, "#!/bin/sh\nexit 101\n", 0755, cause) != 0)
 		goto out;
 	if (*env_get(env, "purge") != '\0' &&
 	    in_target(env, "dpkg", purge_opts, env_get(env, "purge"),
@@ -245,9 +244,28 @@ out:
 	return (rc);
 }
 
+/* [debian] cache: the guest's debootstrap keeps the packages there. */
+static void
+debian_writes(const env_t *env, struct strv *dirs)
+{
+	const char	*cache = env_get(env, "cache");
+
+	if (*cache != '\0')
+		strv_add(dirs, cache);
+}
+
+static int
+debian_fills_on_host(const env_t *env)
+{
+	return (strcmp(env_get(env, "method"), "host") == 0);
+}
+
 const struct module module_debian = {
 	.name = "debian",
 	.keys = debian_keys,
 	.check = debian_check,
+	.writes = debian_writes,
+	.fills_on_host = debian_fills_on_host,
+	.reads_archive = 1,
 	.run = debian_run,
 };

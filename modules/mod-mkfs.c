@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rootstrap.h"
+#include "modules.h"
 
 /*
  * mkfs: make the [global] fstype filesystem on the image with the host's
@@ -27,11 +27,12 @@ mkfs_run(const struct plan *p, const env_t *env, char **cause)
 			    GUEST_DEVICE, NULL };
 
 	argv[4] = (char *)(fstype != NULL ? fstype : p->fstype);
-	return (guest_run(argv, env->v, NULL, cause) == 0 ? 0 : -1);
+	return (child_run(argv, env->v, NULL, cause) == 0 ? 0 : -1);
 }
 
 const struct module module_mkfs = {
 	.name = "mkfs",
 	.check = mkfs_check,
+	.makes_fs = 1,
 	.run = mkfs_run,
 };

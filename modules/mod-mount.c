@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rootstrap.h"
+#include "modules.h"
 
 /*
  * mount: mount the image on the target. The rest of the pipeline writes
@@ -24,14 +24,14 @@ mount_run(const struct plan *p, const env_t *env, char **cause)
 
 	if (fstype == NULL)
 		fstype = p->fstype;
-	if (guest_mkdirs(GUEST_TARGET, 0755, cause) != 0)
+	if (file_mkdirs(GUEST_TARGET, 0755, cause) != 0)
 		return (-1);
 	if (mount(GUEST_DEVICE, GUEST_TARGET, fstype, 0, NULL) == -1) {
 		xasprintf(cause, "%s: %s while mounting on %s as %s",
 		    GUEST_DEVICE, strerror(errno), GUEST_TARGET, fstype);
 		return (-1);
 	}
-	if (!guest_is_mountpoint(GUEST_TARGET)) {
+	if (!file_is_mountpoint(GUEST_TARGET)) {
 		xasprintf(cause, "%s: not a mount point after mounting",
 		    GUEST_TARGET);
 		return (-1);

@@ -10,10 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "rootstrap.h"
+#include "modules.h"
 
 /*
- * The network module's check of transport=user (rootstrap/usernet.c). The
+ * The network module's check of transport=user (rootstrap/uml/usernet.c). The
  * NAT is made from the [network] addresses, so they must describe one
  * network: the guest, the gateway (the NAT itself, and the host's
  * loopback) and the nameserver (libslirp's forwarder) in one subnet, each

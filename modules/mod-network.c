@@ -18,15 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootstrap.h"
+#include "modules.h"
 
 /*
- * network: the guest's interface during the build. On the host it adds the
- * UML transport argument (vec0:transport=fd to rootstrap's own NAT, see
- * rootstrap/usernet.c, and eth0=slirp,,CMD need no privileges; eth0=tuntap
- * needs the uml_net helper); in the guest it configures the interface with
- * ioctls rather than spawning ip(8), and points the resolver at the
- * configured nameserver without touching the read-only host /etc.
+ * network: the guest's interface during the build. Its section tells the
+ * UML launcher which transport to give the guest (rootstrap/uml/launch.c:
+ * vec0:transport=fd to rootstrap's own NAT and eth0=slirp,,CMD need no
+ * privileges; eth0=tuntap needs the uml_net helper); in the guest it
+ * configures the interface with ioctls rather than spawning ip(8), and
+ * points the resolver at the configured nameserver without touching the
+ * read-only host /etc.
  */
 
 static const struct key network_keys[] = {
@@ -59,7 +60,7 @@ set_default(env_t *env, const char *key, const char *value)
  * (transport=user) has the same. The interface is eth0, but vec0 with
  * transport=user: UML's vector driver names its devices vecN.
  */
-void
+static void
 network_defaults(env_t *env)
 {
 	const char	*t = env_get(env, "transport");
@@ -74,6 +75,24 @@ network_defaults(env_t *env)
 	/* The host end of the tap is the guest's way out (uml_net NATs). */
 	if (t != NULL && strcmp(t, "tuntap") == 0)
 		set_default(env, "gateway", env_get(env, "host"));
+}
+
+/*
+ * The settings of a guest network that no configuration describes: that
+ * `rootstrap run -N` and `rootstrap boot -N` give, with transport's
+ * defaults, as the builder and the user-mode network both see them.
+ */
+void
+network_env(env_t *env, const char *transport)
+{
+	const struct key	*k;
+
+	for (k = network_keys; k->name != NULL; k++) {
+		if (k->def != NULL)
+			env_set(env, k->name, k->def);
+	}
+	env_set(env, "transport", transport);
+	network_defaults(env);
 }
 
 static void
@@ -117,28 +136,6 @@ network_check(struct conf *c, const env_t *env)
 	}
 	if (strcmp(t, "user") == 0)
 		usernet_check(c, env);
-}
-
-/* The kernel argument that gives the guest its interface. */
-static void
-network_umlargs(const env_t *env, struct strv *args)
-{
-	const char	*iface = env_get(env, "interface");
-	const char	*t = env_get(env, "transport");
-	struct strv	 words = { 0 };
-	char		*cmd;
-
-	if (strcmp(t, "slirp") == 0) {
-		/* UML splits the command at commas: eth0=slirp,MAC,CMD,ARG */
-		strv_split(&words, env_get(env, "slirp"), " \t");
-		cmd = strv_join(&words, ",");
-		strv_addf(args, "%s=slirp,,%s", iface, cmd);
-		free(cmd);
-		strv_free(&words);
-	} else if (strcmp(t, "tuntap") == 0)
-		strv_addf(args, "%s=tuntap,,,%s", iface, env_get(env, "host"));
-	else if (strcmp(t, "user") == 0)
-		strv_addf(args, "%s:transport=fd,fd=%d", iface, USERNET_FD);
 }
 
 static int
@@ -224,10 +221,10 @@ resolver_set(const env_t *env, char **cause)
 	len = readlink("/etc/resolv.conf", link, sizeof link - 1);
 	if (len > 0 && link[0] == '/' && (link[len] = '\0',
 	    strncmp(link, "/run/", 5) == 0)) {
-		if (guest_write(link, content, 0644, cause) != 0)
+		if (file_write(link, content, 0644, cause) != 0)
 			goto fail;
 	} else {
-		if (guest_write(RESOLV_TMP, content, 0644, cause) != 0)
+		if (file_write(RESOLV_TMP, content, 0644, cause) != 0)
 			goto fail;
 		if (mount(RESOLV_TMP, "/etc/resolv.conf", NULL, MS_BIND,
 		    NULL) == -1) {
@@ -280,7 +277,8 @@ out:
 const struct module module_network = {
 	.name = "network",
 	.keys = network_keys,
+	.defaults = network_defaults,
 	.check = network_check,
-	.umlargs = network_umlargs,
+	.gives_network = 1,
 	.run = network_run,
 };

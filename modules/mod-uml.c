@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootstrap.h"
+#include "modules.h"
 
 /*
  * uml: make the installed system boot cleanly under User-Mode Linux: root
@@ -42,7 +42,7 @@ static int	 fix_network(const env_t *, char **);
 static int
 target_exists(const char *path)
 {
-	char		*p = guest_path(GUEST_TARGET, path);
+	char		*p = path_join(GUEST_TARGET, path);
 	struct stat	 st;
 	int		 rc;
 
@@ -54,10 +54,10 @@ target_exists(const char *path)
 static int
 target_write(const char *path, const char *content, char **cause)
 {
-	char	*p = guest_path(GUEST_TARGET, path);
+	char	*p = path_join(GUEST_TARGET, path);
 	int	 rc;
 
-	rc = guest_write(p, content, 0644, cause);
+	rc = file_write(p, content, 0644, cause);
 	free(p);
 	return (rc);
 }
@@ -65,10 +65,10 @@ target_write(const char *path, const char *content, char **cause)
 static int
 target_symlink(const char *to, const char *path, char **cause)
 {
-	char	*p = guest_path(GUEST_TARGET, path);
+	char	*p = path_join(GUEST_TARGET, path);
 	int	 rc;
 
-	rc = guest_symlink(to, p, cause);
+	rc = file_symlink(to, p, cause);
 	free(p);
 	return (rc);
 }
@@ -84,7 +84,7 @@ is_systemd(void)
 static void
 target_unlink_glob(const char *pattern)
 {
-	char	*p = guest_path(GUEST_TARGET, pattern);
+	char	*p = path_join(GUEST_TARGET, pattern);
 	glob_t	 g;
 	size_t	 i;
 
@@ -103,12 +103,12 @@ target_unlink_glob(const char *pattern)
 static int
 fix_inittab(char **cause)
 {
-	char		*path = guest_path(GUEST_TARGET, "/etc/inittab");
+	char		*path = path_join(GUEST_TARGET, "/etc/inittab");
 	char		*in, *line, *save, *out = NULL, *tmp;
 	const char	*tty;
 	int		 moved = 0, rc = -1;
 
-	if ((in = guest_read(path, 1 << 20)) == NULL) {
+	if ((in = file_read(path, 1 << 20, NULL)) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		free(path);
 		return (-1);
@@ -134,7 +134,7 @@ fix_inittab(char **cause)
 	}
 	if (!moved)
 		log_warnx("/etc/inittab has no getty line to move to tty0");
-	rc = guest_write(path, out, 0644, cause);
+	rc = file_write(path, out, 0644, cause);
 	free(in);
 	free(out);
 	free(path);
@@ -168,12 +168,12 @@ fix_console(char **cause)
 		    "init=/bin/sh");
 
 	/* Only where securetty is consulted at all (bookworm ships none). */
-	path = guest_path(GUEST_TARGET, "/etc/securetty");
-	if ((s = guest_read(path, 1 << 20)) != NULL) {
+	path = path_join(GUEST_TARGET, "/etc/securetty");
+	if ((s = file_read(path, 1 << 20, NULL)) != NULL) {
 		if (strstr(s, "\ntty0\n") == NULL && strncmp(s, "tty0\n", 5)) {
 			xasprintf(&tmp, "%s%stty0\n", s,
 			    *s != '\0' && s[strlen(s) - 1] != '\n' ? "\n" : "");
-			rc = guest_write(path, tmp, 0600, cause);
+			rc = file_write(path, tmp, 0600, cause);
 			free(tmp);
 		}
 		free(s);
@@ -344,7 +344,7 @@ fix_network(const env_t *net, char **cause)
 		    *domain != '\0' ? "search " : "", domain,
 		    *domain != '\0' ? "\n" : "");
 		/* A link into /run (resolved) would hide it; replace it. */
-		char *rc_path = guest_path(GUEST_TARGET, "/etc/resolv.conf");
+		char *rc_path = path_join(GUEST_TARGET, "/etc/resolv.conf");
 		struct stat st;
 
 		if (lstat(rc_path, &st) == 0 && S_ISLNK(st.st_mode))
@@ -389,12 +389,12 @@ password_salt(const char *password, const env_t *env)
 static int
 fix_root_password(const char *password, const env_t *env, char **cause)
 {
-	char		*path = guest_path(GUEST_TARGET, "/etc/shadow");
+	char		*path = path_join(GUEST_TARGET, "/etc/shadow");
 	char		*in, *line = NULL, *rest, *out, *hash = NULL, *salt;
 	struct crypt_data cd;
 	int		 rc = -1;
 
-	if ((in = guest_read(path, 1 << 20)) == NULL) {
+	if ((in = file_read(path, 1 << 20, NULL)) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		goto out;
 	}
@@ -422,7 +422,7 @@ fix_root_password(const char *password, const env_t *env, char **cause)
 	}
 	xasprintf(&out, "%.*sroot:%s%s", (int)(line - in), in,
 	    hash != NULL ? hash : "", rest);
-	rc = guest_write(path, out, 0640, cause);
+	rc = file_write(path, out, 0640, cause);
 	free(out);
 out:
 	free(in);
@@ -473,8 +473,8 @@ install_modules(char **cause)
 
 	uname(&u);
 	xasprintf(&src, "%s/%s", UML_MODULES, u.release);
-	dst = guest_path(GUEST_TARGET, "/lib/modules");
-	if (guest_mkdirs(dst, 0755, cause) != 0)
+	dst = path_join(GUEST_TARGET, "/lib/modules");
+	if (file_mkdirs(dst, 0755, cause) != 0)
 		goto out;
 	free(dst);
 	xasprintf(&dst, "%s/lib/modules/%s", GUEST_TARGET, u.release);
@@ -497,7 +497,7 @@ uml_run(const struct plan *p, const env_t *env, char **cause)
 	const char	*modules = env_get(env, "install_modules");
 	const char	*fstype = env_get(env, "fstype");
 
-	if (!guest_is_mountpoint(GUEST_TARGET)) {
+	if (!file_is_mountpoint(GUEST_TARGET)) {
 		xasprintf(cause, "%s is not mounted", GUEST_TARGET);
 		return (-1);
 	}

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootstrap.h"
+#include "modules.h"
 
 /*
  * umount: unmount the target cleanly so the host sees a consistent
@@ -26,8 +26,8 @@ umount_run(const struct plan *p, const env_t *env, char **cause)
 	size_t		 i;
 
 	for (i = 0; below[i] != NULL; i++) {
-		path = guest_path(GUEST_TARGET, below[i]);
-		if (guest_is_mountpoint(path))
+		path = path_join(GUEST_TARGET, below[i]);
+		if (file_is_mountpoint(path))
 			(void)umount2(path, MNT_DETACH);
 		free(path);
 	}

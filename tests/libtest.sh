@@ -179,8 +179,9 @@ unprivileged_tree() {
 	dir=$1
 	mkdir -p "$dir/bin" "$dir/libexec/modules"
 	cp "$ROOTSTRAP" "$dir/bin/rootstrap"
-	cp "$ROOTSTRAP_LIBEXECDIR/builder" "$dir/libexec/builder"
-	for m in network mkfs mount debian uml umount; do
+	cp "$ROOTSTRAP_LIBEXECDIR/builder" "$ROOTSTRAP_LIBEXECDIR/shortcut" \
+	    "$dir/libexec/"
+	for m in $("$ROOTSTRAP_LIBEXECDIR/builder" --stock-modules); do
 		ln -sf ../builder "$dir/libexec/modules/$m"
 	done
 	chmod -R a+rX "$dir"

@@ -13,9 +13,12 @@ vg() {
 	    --error-exitcode=99 --trace-children=no --log-file="$log" "$@"
 }
 
-# clean: the valgrind log reports no error and no definite leak.
+# clean: the valgrind log is there (valgrind ran) and reports no error and
+# no definite leak.
 clean() {
-	if [ -s "$1" ]; then
+	if [ ! -f "$1" ]; then
+		not_ok "no valgrind log $1: valgrind did not run for $2"
+	elif [ -s "$1" ]; then
 		not_ok "valgrind found problems in $2"
 		show "$1" 60
 	else

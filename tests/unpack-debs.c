@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rootstrap.h"
-#include "debs.h"
-#include "dpkgdb.h"
+#include "conf/conf.h"
+#include "image/image.h"
 
 /*
  * unpack-debs IMAGE MIRROR DIST DEB...: unpack_debs() on its own, for the
@@ -37,7 +36,8 @@ main(int argc, char **argv)
 	env_set(&env, "mirror", argv[2]);
 	env_set(&env, "dist", argv[3]);
 	env_set(&env, "components", "main");
-	if (unpack_debs(argv[1], &set, &env, &cause) != 0) {
+	if (unpack_debs(argv[1], &set, &env, source_date_epoch(),
+	    &cause) != 0) {
 		fprintf(stderr, "unpack-debs: %s\n", cause);
 		return (1);
 	}

@@ -39,7 +39,7 @@
  *
  * The kernel waits for that answer without a timeout, so every path out
  * of this program after fd 1 has been checked answers in protocol: a
- * datagram without a descriptor, or a frame. See refuse().
+ * datagram without a descriptor, or a frame. See reply.c.
  *
  * Why no request escalates (the program may run with CAP_NET_ADMIN, or
  * setuid root reduced to it at once):
@@ -55,7 +55,6 @@
  *   file is read.
  */
 
-static int		 reply_kind;	/* 0 until fd 1 is known good */
 static struct policy	 policy;
 static uid_t		 caller;
 
@@ -68,68 +67,6 @@ usage(void)
 	    "uml_net is run by the User-Mode Linux kernel for "
 	    "eth0=tuntap,,,GATE\nand answers on fd 1; policy: %s\n",
 	    SYSCONFDIR "/rootstrap/uml-net.conf");
-	exit(1);
-}
-
-/* One datagram (up) or one length frame (add, del); fd: -1 for none. */
-static void
-reply(const char *name, const char *text, int fd)
-{
-	char		 cbuf[CMSG_SPACE(sizeof(int))], ifname[IFNAMSIZ];
-	struct cmsghdr	*cmsg;
-	struct msghdr	 msg;
-	struct iovec	 iov[2];
-	int		 len = (int)strlen(text) + 1;
-	ssize_t		 n;
-
-	memset(&msg, 0, sizeof msg);
-	if (reply_kind == SOCK_DGRAM) {
-		memset(ifname, 0, sizeof ifname);
-		if (name != NULL)
-			strncpy(ifname, name, IFNAMSIZ - 1);
-		iov[0].iov_base = ifname;
-		iov[0].iov_len = name != NULL ? IFNAMSIZ : 0;
-		if (fd != -1) {
-			memset(cbuf, 0, sizeof cbuf);
-			msg.msg_control = cbuf;
-			msg.msg_controllen = sizeof cbuf;
-			cmsg = CMSG_FIRSTHDR(&msg);
-			cmsg->cmsg_level = SOL_SOCKET;
-			cmsg->cmsg_type = SCM_RIGHTS;
-			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-		}
-	} else {
-		iov[0].iov_base = &len;
-		iov[0].iov_len = sizeof len;
-	}
-	iov[1].iov_base = (void *)text;
-	iov[1].iov_len = (size_t)len;
-	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
-	do
-		n = sendmsg(STDOUT_FILENO, &msg, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		fprintf(stderr, "uml_net: answering on fd 1: %s\n",
-		    strerror(errno));
-}
-
-/* The answer to every failure; the text ends up in the guest's log. */
-void
-refuse(const char *fmt, ...)
-{
-	char	 msg[1024], text[1100];
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	snprintf(text, sizeof text, "uml_net: %s\n", msg);
-	if (reply_kind == 0)
-		fputs(text, stderr);
-	else
-		reply(NULL, text, -1);
 	exit(1);
 }
 
@@ -203,7 +140,7 @@ check_stdout(int want)
 		    want == SOCK_DGRAM ? "datagram" : "stream");
 		exit(1);
 	}
-	reply_kind = want;
+	reply_to(want);
 }
 
 static int
@@ -313,6 +250,7 @@ main(int argc, char **argv)
 {
 	static char	 conf[PATH_MAX] = SYSCONFDIR "/rootstrap/uml-net.conf";
 	const char	*env = getenv("UML_NET_CONF");
+	char		 why[512];
 
 	/* A test's policy, never in a setuid or file-capability run. */
 	if (getauxval(AT_SECURE) == 0 && env != NULL && *env != '\0' &&
@@ -328,7 +266,8 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "4") != 0)
 		refuse("protocol version '%.16s' is not supported (only 4)",
 		    argv[1]);
-	policy_load(&policy, conf);
+	if (policy_load(&policy, conf, why, sizeof why) != 0)
+		refuse("%s", why);
 	if (caller != 0 && (policy.group == (gid_t)-1 ||
 	    !caller_in_group(policy.group)))
 		refuse("uid %lu is not in group '%s' (%s)",

@@ -208,46 +208,68 @@ trim(char *s)
 	return (s);
 }
 
-void
-policy_load(struct policy *p, const char *path)
+/*
+ * The policy in path over the defaults; a missing file leaves them.
+ * Returns 0, or -1 with why (of size len) saying what is wrong.
+ */
+int
+policy_load(struct policy *p, const char *path, char *why, size_t len)
 {
 	char		 line[LINE_MAX_LEN], *k, *v, *eq;
 	struct stat	 st;
-	const char	*why;
+	const char	*bad;
 	FILE		*f;
-	int		 fd, lineno = 0;
+	int		 fd, lineno = 0, rc = -1;
 
 	policy_defaults(p, path);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		if (errno == ENOENT)
-			return;
-		refuse("%s: %s", path, strerror(errno));
+			return (0);
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		return (-1);
 	}
-	if (fstat(fd, &st) == -1)
-		refuse("%s: %s", path, strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		refuse("%s: not a regular file", path);
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-		refuse("%s: not trusted: it must be owned by root and not "
-		    "writable by group or others", path);
-	if ((f = fdopen(fd, "r")) == NULL)
-		refuse("%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == -1 || (f = fdopen(fd, "r")) == NULL) {
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, len, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		snprintf(why, len, "%s: not trusted: it must be owned by root "
+		    "and not writable by group or others", path);
+		goto out;
+	}
 	while (fgets(line, sizeof line, f) != NULL) {
 		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f))
-			refuse("%s:%d: line too long", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(why, len, "%s:%d: line too long", path, lineno);
+			goto out;
+		}
 		k = trim(line);
 		if (*k == '\0' || *k == '#')
 			continue;
-		if ((eq = strchr(k, '=')) == NULL)
-			refuse("%s:%d: expected 'key = value'", path, lineno);
+		if ((eq = strchr(k, '=')) == NULL) {
+			snprintf(why, len, "%s:%d: expected 'key = value'",
+			    path, lineno);
+			goto out;
+		}
 		*eq = '\0';
 		k = trim(k);
 		v = trim(eq + 1);
-		if ((why = policy_set(p, k, v)) != NULL)
-			refuse("%s:%d: %s: %s", path, lineno, k, why);
+		if ((bad = policy_set(p, k, v)) != NULL) {
+			snprintf(why, len, "%s:%d: %s: %s", path, lineno, k,
+			    bad);
+			goto out;
+		}
 	}
 	if (ferror(f))
-		refuse("%s: %s", path, strerror(errno));
+		snprintf(why, len, "%s: %s", path, strerror(errno));
+	else
+		rc = 0;
+out:
 	fclose(f);
+	return (rc);
 }

@@ -38,12 +38,14 @@ struct policy {
 	int		 max_taps;	/* per uid; 0: no limit */
 };
 
-/* main.c: every refusal ends here, answered in protocol. */
+/* reply.c: every answer, refusals included, in protocol */
+void		 reply_to(int);
+void		 reply(const char *, const char *, int);
 void __attribute__((noreturn, format(printf, 1, 2)))
 		 refuse(const char *, ...);
 
-/* policy.c */
-void		 policy_load(struct policy *, const char *);
+/* policy.c: parsers, which return errors rather than refuse */
+int		 policy_load(struct policy *, const char *, char *, size_t);
 int		 policy_allows(const struct range *, int, uint32_t);
 int		 parse_ipv4(const char *, uint32_t *);
 int		 caller_in_group(gid_t);

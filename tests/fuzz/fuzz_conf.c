@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootstrap.h"
+#include "modules/modules.h"
 
 /*
  * libFuzzer target for everything a configuration file reaches before a
@@ -65,6 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf_init(&c);
 	conf_load(&c, conf_path, 1);
 	memset(&ctx, 0, sizeof ctx);
+	ctx.modules = stock_modules;
 	ctx.image = "/tmp/fuzz.img";
 	ctx.rundir = "/tmp/RUNDIR";
 	ctx.workdir = "/";
@@ -75,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (plan_write(&p, plan_path, &cause) != 0)
 			abort();
 		memset(&back, 0, sizeof back);
-		if (plan_read(&back, plan_path, &cause) != 0) {
+		if (plan_read(&back, plan_path, stock_modules, &cause) != 0) {
 			fprintf(stderr, "plan_read: %s\n", cause);
 			abort();
 		}

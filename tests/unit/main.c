@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootstrap.h"
+#include "modules/modules.h"
 #include "test.h"
 
 /* Runs every DEFINE_TEST of list.h and reports TAP. */
@@ -29,7 +29,7 @@ static const struct {
 };
 
 int		 test_failures;
-static char	 tmpdir[] = "/tmp/rootstrap-unit.XXXXXX";
+static char	 unit_tmpdir[] = "/tmp/rootstrap-unit.XXXXXX";
 static int	 nfiles;
 static struct strv files;	/* test_file()'s paths, freed at exit */
 
@@ -53,7 +53,7 @@ test_file(const char *content)
 	char	*path;
 	FILE	*f;
 
-	xasprintf(&path, "%s/f%d.conf", tmpdir, ++nfiles);
+	xasprintf(&path, "%s/f%d.conf", unit_tmpdir, ++nfiles);
 	if ((f = fopen(path, "w")) == NULL || fputs(content, f) < 0 ||
 	    fclose(f) != 0) {
 		perror(path);
@@ -65,27 +65,14 @@ test_file(const char *content)
 	return (files.v[files.n - 1]);
 }
 
-static int
-rm_tmp(void)
-{
-	char	*cmd[] = { "rm", "-rf", tmpdir, NULL };
-	pid_t	 pid = fork();
-
-	if (pid == 0) {
-		execvp(cmd[0], cmd);
-		_exit(127);
-	}
-	return (0);
-}
-
 int
 main(void)
 {
 	size_t	 i, n = sizeof tests / sizeof tests[0];
 	int	 failed = 0, before;
 
-	if (mkdtemp(tmpdir) == NULL) {
-		perror(tmpdir);
+	if (mkdtemp(unit_tmpdir) == NULL) {
+		perror(unit_tmpdir);
 		return (99);
 	}
 	printf("1..%zu\n", n);
@@ -99,7 +86,12 @@ main(void)
 		} else
 			printf("ok %zu - %s\n", i + 1, tests[i].name);
 	}
-	rm_tmp();
+	/* The test files go with their directory, or the run fails. */
+	file_remove_tree(unit_tmpdir);
+	if (access(unit_tmpdir, F_OK) == 0) {
+		printf("# %s: not removed\n", unit_tmpdir);
+		failed++;
+	}
 	strv_free(&files);
 	return (failed != 0);
 }

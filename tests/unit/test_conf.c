@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rootstrap.h"
+#include "modules/modules.h"
 #include "test.h"
 
 /* rootstrap.conf parsing: syntax, layering, and each error message. */
@@ -31,8 +31,8 @@ expect_error(const char *text, int line, const char *msg)
 {
 	struct conf	 c;
 	struct plan	 p;
-	struct plan_ctx	 ctx = { "/img", "/run", "/work", "/nonexistent",
-			    NULL };
+	struct plan_ctx	 ctx = { stock_modules, "/img", "/run", "/work",
+			    "/nonexistent", NULL };
 	char		*path, *want;
 
 	path = load(&c, text);
@@ -216,7 +216,8 @@ DEFINE_TEST(test_conf_errors_collected)
 {
 	struct conf	 c;
 	struct plan	 p;
-	struct plan_ctx	 ctx = { "/img", "/run", "/work", NULL, NULL };
+	struct plan_ctx	 ctx = { stock_modules, "/img", "/run", "/work", NULL,
+			    NULL };
 
 	load(&c, "[global]\nfstype=zfs\nmem=tiny\n[nope]\na=b\n");
 	plan_make(&p, &c, &ctx);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "debs.h"
+#include "archive/archive.h"
 #include "test.h"
 
 /* Packages and Release parsing, dpkg's version order, and the selection. */

@@ -6,30 +6,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rootstrap.h"
-#include "dpkgdb.h"
+#include "image/image.h"
+#include "modules/modules.h"
 #include "test.h"
 
 /* dpkg's database as the host-side unpacker writes it (dpkgdb.c). */
 
-DEFINE_TEST(test_dpkgdb_control_field)
+DEFINE_TEST(test_control_field)
 {
 	const char	*c = "Package: libc6\nVersion: 2.36\nmulti-arch: same\n"
-			    "Description: GNU C\n Library\n";
+			    "Description: GNU C\n Library\n\t and more  \n"
+			    "Priority: optional\n";
+	const char	*two = "Package: a\n\nPriority: x\n";
 	char		*v;
 
-	assert_str((v = control_field(c, "Package")), "libc6");
+	assert_str((v = control_field(c, strlen(c), "Package")), "libc6");
 	free(v);
-	/* Field names are not case-sensitive; continuation lines are not
-	 * part of the first line. */
-	assert_str((v = control_field(c, "Multi-Arch")), "same");
+	/* Field names are not case-sensitive. */
+	assert_str((v = control_field(c, strlen(c), "Multi-Arch")), "same");
 	free(v);
-	assert_str((v = control_field(c, "Description")), "GNU C");
+	/* Continuation lines join, with one space each; trailing blanks go. */
+	assert_str((v = control_field(c, strlen(c), "Description")),
+	    "GNU C Library and more");
 	free(v);
-	assert_true(control_field(c, "Priority") == NULL);
+	/* The field after a continued one is found. */
+	assert_str((v = control_field(c, strlen(c), "Priority")), "optional");
+	free(v);
+	assert_true(control_field(c, strlen(c), "Essential") == NULL);
 	/* A field of a second stanza is not this one's. */
-	assert_true(control_field("Package: a\n\nPriority: x\n",
-	    "Priority") == NULL);
+	assert_true(control_field(two, strlen(two), "Priority") == NULL);
+	/* Only len bytes are read: the text need not end in NUL. */
+	assert_true(control_field(c, 10, "Version") == NULL);
 }
 
 DEFINE_TEST(test_dpkgdb_status_unpacked)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootstrap.h"
+#include "modules/modules.h"
 #include "test.h"
 
 /* The environment each module gets, and the plan the builder reads. */
@@ -39,7 +39,8 @@ DEFINE_TEST(test_env_section_wins)
 {
 	struct conf	 c;
 	struct plan	 p;
-	struct plan_ctx	 ctx = { "/img/x", "/run/d", "/work", NULL, NULL };
+	struct plan_ctx	 ctx = { stock_modules, "/img/x", "/run/d", "/work",
+			    NULL, NULL };
 	struct step	*s;
 
 	conf_init(&c);
@@ -74,7 +75,8 @@ DEFINE_TEST(test_env_network_defaults)
 {
 	struct conf	 c;
 	struct plan	 p;
-	struct plan_ctx	 ctx = { "/i", "/r", "/w", NULL, NULL };
+	struct plan_ctx	 ctx = { stock_modules, "/i", "/r", "/w", NULL,
+			    NULL };
 
 	conf_init(&c);
 	conf_load(&c, test_file("[global]\nPATH=" TEST_PATH "\nmodules=mkfs\n"), 1);
@@ -126,7 +128,8 @@ DEFINE_TEST(test_env_user_module_on_path)
 {
 	struct conf	 c;
 	struct plan	 p;
-	struct plan_ctx	 ctx = { "/i", "/r", "/w", NULL, NULL };
+	struct plan_ctx	 ctx = { stock_modules, "/i", "/r", "/w", NULL,
+			    NULL };
 	char		*mod = test_file("#!/bin/sh\nexit 0\n");
 	char		*dir = xstrdup(mod), *conftext, *want;
 
@@ -154,7 +157,8 @@ DEFINE_TEST(test_plan_round_trip)
 {
 	struct conf	 c;
 	struct plan	 p, q;
-	struct plan_ctx	 ctx = { "/i", "/r", "/w", NULL, NULL };
+	struct plan_ctx	 ctx = { stock_modules, "/i", "/r", "/w", NULL,
+			    NULL };
 	char		*path = test_file(""), *cause = NULL;
 
 	conf_init(&c);
@@ -162,10 +166,10 @@ DEFINE_TEST(test_plan_round_trip)
 	    "[debian]\ncache=/var/cache/x\n[network]\nhostname=box\n"), 1);
 	assert_plan(&p, &c, &ctx);
 	assert_int(plan_write(&p, path, &cause), 0);
-	assert_int(plan_read(&q, path, &cause), 0);
+	assert_int(plan_read(&q, path, stock_modules, &cause), 0);
 	assert_int(q.nsteps, 2);
 	assert_str(q.steps[1].name, "mount");
-	assert_true(q.steps[1].stock == module_find("mount"));
+	assert_true(q.steps[1].stock == stock_module("mount"));
 	assert_int(q.steps[1].env.n, p.steps[1].env.n);
 	assert_str(env_get(&q.net, "hostname"), "box");
 	assert_str(env_get(&q.debian, "cache"), "/var/cache/x");

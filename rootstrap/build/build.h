@@ -1,0 +1,90 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#ifndef ROOTSTRAP_BUILD_H
+#define ROOTSTRAP_BUILD_H
+
+/*
+ * A build, from the configuration to the image renamed into place: the
+ * plan checked, the image cache asked, the host's share of the work done
+ * (packages fetched and unpacked, or a tarball written in), one UML boot
+ * for the guest modules, each module's status read back, the image made
+ * reproducible or shrunk, renamed and stored. Calls every layer below it:
+ * conf and modules, archive, image and uml.
+ */
+
+#include <limits.h>
+
+#include "modules/modules.h"
+#include "archive/archive.h"
+#include "image/image.h"
+#include "uml/uml.h"
+
+/* What the command line asked of a build (rootstrap, rootstrap import). */
+struct build_opts {
+	const char	*image;
+	const char	*config;
+	const char	*logfile;
+	const char	*size;		/* -s MB */
+	const char	*umlextra;	/* -u ARGS */
+	const char	*import;	/* a root tarball instead of debian */
+	int		 dry_run;
+	int		 no_cache;
+};
+
+/* A build under way. */
+struct build {
+	const struct build_opts *o;
+	const char	*image;		/* the final path */
+	char		*tmpimage;
+	char		*rundir;
+	char		*builder;
+	char		*libexecdir;	/* the builder, modules/, uml_net */
+	char		 workdir[PATH_MAX];
+	char		*cachedir;	/* NULL: no image cache */
+	char		*cachekey;
+	char		*cachewhat;
+	uint64_t	 import_inodes;
+	const struct step *filler;	/* the step the host fills the image for */
+	struct debset	 debs;
+	struct conf	 conf;
+	struct plan	 plan;
+};
+
+/* build.c */
+int		 build(const struct build_opts *);
+void		 build_uml(struct build *, struct uml *);
+char		*libexec_dir(void);
+int		 build_plan(struct conf *, struct plan *, const char *,
+		     const char *);
+int		 build_plan_again(struct conf *, struct plan *, const char *);
+
+/* fail.c */
+void		 build_cleanup(struct build *);
+__attribute__((noreturn)) void build_fail(struct build *, int,
+		     const char *, ...) printflike(3, 4);
+
+/* prepare.c: the host's share, before the boot */
+void		 prepare_import(struct build *);
+void		 prepare_plan(struct build *);
+void		 prepare_fetch(struct build *);
+void		 prepare_fill(struct build *);
+void		 prepare_rundir(struct build *);
+
+/* reproduce.c */
+void		 reproduce(struct build *, long long, uint64_t);
+
+/* imgcache.c: builds kept, keyed by everything that made them */
+char		*imgcache_dir(void);
+char		*imgcache_key(const struct plan *, const char *, const char *,
+		     char **);
+char		*imgcache_lookup(const char *, const char *);
+int		 imgcache_reuse(struct build *);
+void		 imgcache_store(struct build *);
+void		 imgcache_dry_run(struct build *);
+int		 imgcache_list(const char *, int);
+void		 plan_uuids(const struct plan *, char[37], char[37]);
+
+#endif

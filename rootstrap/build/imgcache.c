@@ -1,0 +1,443 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nettle/sha2.h>
+
+#include "build.h"
+
+/*
+ * The image cache: a build whose plan, modules, builder, kernel and mirror
+ * state are all unchanged copies its earlier result instead of booting UML
+ * again, so a fixture in a test suite costs seconds after the first time.
+ * The key is a SHA-256 over all of those; the mirror state is the suite's
+ * InRelease file as the mirror serves it now.
+ */
+
+/* Where cached images live: ROOTSTRAP_CACHE, or the XDG cache dir. */
+char *
+imgcache_dir(void)
+{
+	const char	*env = getenv("ROOTSTRAP_CACHE");
+	const char	*xdg = getenv("XDG_CACHE_HOME");
+	const char	*home = getenv("HOME");
+	char		*dir;
+
+	if (env != NULL)
+		return (*env != '\0' ? xstrdup(env) : NULL);
+	if (xdg != NULL && *xdg == '/')
+		xasprintf(&dir, "%s/rootstrap/images", xdg);
+	else if (home != NULL && *home == '/')
+		xasprintf(&dir, "%s/.cache/rootstrap/images", home);
+	else
+		return (NULL);
+	return (dir);
+}
+
+/* The suite's InRelease, fetched now: what "mirror state" means here. */
+static int
+mirror_state(const env_t *debian, struct sha256_ctx *h, char **cause)
+{
+	char	*body;
+	size_t	 len;
+
+	if ((body = mirror_inrelease(env_get(debian, "mirror"),
+	    env_get(debian, "dist"), env_get(debian, "http_proxy"), &len,
+	    cause)) == NULL)
+		return (-1);
+	sha256_update(h, len, (const uint8_t *)body);
+	free(body);
+	return (0);
+}
+
+static void
+hash_str(struct sha256_ctx *h, const char *s)
+{
+	sha256_update(h, strlen(s) + 1, (const uint8_t *)s);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/*
+ * Keys that change how a build runs but not what it makes: where packages
+ * are cached, proxies, the guest's memory and kernel, the time limits, the
+ * directory it was started in. A reproducible image's UUID ignores them.
+ */
+static int
+runtime_key(const char *kv)
+{
+	static const char *const keys[] = { "cache", "http_proxy",
+	    "https_proxy", "ftp_proxy", "no_proxy", "timeout", "mem", "kernel",
+	    "umlargs", "ROOTSTRAP_WORKDIR", "stall_timeout", NULL };
+	size_t	 i, len;
+
+	for (i = 0; keys[i] != NULL; i++) {
+		len = strlen(keys[i]);
+		if (strncmp(kv, keys[i], len) == 0 && kv[len] == '=')
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * The configuration part of a build's identity: every step's name and
+ * environment (sorted, without the per-build paths) and the [network]
+ * settings the uml module reads. Module files are hashed too unless
+ * files is 0, which also leaves out runtime_key()s.
+ */
+static int
+hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
+    char **cause)
+{
+	struct strv		 env = { 0 };
+	const struct step	*s;
+	size_t			 i, j;
+
+	for (i = 0; i < p->nsteps; i++) {
+		s = &p->steps[i];
+		hash_str(h, s->name);
+		if (files && s->path != NULL &&
+		    sha256_update_file(h, s->path, NULL, cause) != 0)
+			return (-1);
+		for (j = 0; j < s->env.n; j++) {
+			if (strncmp(s->env.v[j], "ROOTSTRAP_IMAGE=", 16) != 0 &&
+			    strncmp(s->env.v[j], "ROOTSTRAP_RUNDIR=", 17) != 0 &&
+			    (files || !runtime_key(s->env.v[j])))
+				strv_add(&env, s->env.v[j]);
+		}
+		if (env.n > 0)
+			qsort(env.v, env.n, sizeof *env.v, cmp_str);
+		for (j = 0; j < env.n; j++)
+			hash_str(h, env.v[j]);
+		strv_free(&env);
+	}
+	for (j = 0; j < p->net.n; j++) {
+		if (files || !runtime_key(p->net.v[j]))
+			hash_str(h, p->net.v[j]);
+	}
+	return (0);
+}
+
+/*
+ * A reproducible image's filesystem UUID and directory hash seed: derived
+ * from the configuration alone, so two builds of it agree.
+ */
+void
+plan_uuids(const struct plan *p, char uuid[37], char seed[37])
+{
+	struct sha256_ctx	 h;
+	uint8_t			 d[SHA256_DIGEST_SIZE];
+	char			*cause = NULL;
+	int			 k;
+
+	sha256_init(&h);
+	hash_plan(&h, p, 0, &cause);
+	sha256_digest(&h, sizeof d, d);
+	for (k = 0; k < 2; k++) {
+		uint8_t *u = d + 16 * k;
+
+		u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 ... */
+		u[8] = (u[8] & 0x3f) | 0x80;	/* ... RFC 4122 variant */
+		snprintf(k == 0 ? uuid : seed, 37, "%02x%02x%02x%02x-%02x%02x-"
+		    "%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+		    u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10],
+		    u[11], u[12], u[13], u[14], u[15]);
+	}
+}
+
+/*
+ * The key of a build: the plan with its module files, the builder and its
+ * shortcut, the kernel, the extra UML arguments, SOURCE_DATE_EPOCH and the
+ * mirror's state. NULL, with *cause, if the state cannot be known: then
+ * the build is not cached.
+ */
+char *
+imgcache_key(const struct plan *p, const char *builder, const char *extra,
+    char **cause)
+{
+	struct sha256_ctx	 h;
+	struct stat		 st;
+	uint8_t			 d[SHA256_DIGEST_SIZE];
+	const char		*slash;
+	char			*key, *kernel, *shortcut;
+	size_t			 i;
+
+	sha256_init(&h);
+	hash_str(&h, PACKAGE_VERSION);
+	if (sha256_update_file(&h, builder, NULL, cause) != 0)
+		return (NULL);
+	/* And the shortcut beside it, which it binds into the target. */
+	if ((slash = strrchr(builder, '/')) != NULL) {
+		xasprintf(&shortcut, "%.*s/shortcut", (int)(slash - builder),
+		    builder);
+		if (access(shortcut, F_OK) == 0 &&
+		    sha256_update_file(&h, shortcut, NULL, cause) != 0) {
+			free(shortcut);
+			return (NULL);
+		}
+		free(shortcut);
+	}
+	kernel = host_which(env_get(&p->global, "kernel"));
+	if (kernel == NULL || stat(kernel, &st) != 0) {
+		xasprintf(cause, "%s: not found", env_get(&p->global, "kernel"));
+		free(kernel);
+		return (NULL);
+	}
+	xasprintf(&key, "%s %lld %lld %lld", kernel, (long long)st.st_size,
+	    (long long)st.st_mtime, source_date_epoch());
+	hash_str(&h, key);
+	free(key);
+	free(kernel);
+	hash_str(&h, extra != NULL ? extra : "");
+	if (hash_plan(&h, p, 1, cause) != 0)
+		return (NULL);
+	if (plan_stock(p, HAS_ARCHIVE) != NULL &&
+	    mirror_state(&p->debian, &h, cause) != 0)
+		return (NULL);
+	sha256_digest(&h, sizeof d, d);
+	key = xmalloc(2 * sizeof d + 1);
+	for (i = 0; i < sizeof d; i++)
+		snprintf(key + 2 * i, 3, "%02x", d[i]);
+	return (key);
+}
+
+/* The cached image for key, or NULL. */
+char *
+imgcache_lookup(const char *dir, const char *key)
+{
+	char	*path;
+
+	xasprintf(&path, "%s/%s.img", dir, key);
+	if (access(path, R_OK) == 0)
+		return (path);
+	free(path);
+	return (NULL);
+}
+
+/*
+ * Look the build up in the image cache; a hit is copied into place and
+ * ends the build (returns 1). On a miss the key is kept, to store the
+ * result.
+ */
+int
+imgcache_reuse(struct build *b)
+{
+	struct strv	 what = { 0 };
+	char		*hit, *cause = NULL;
+	size_t		 i;
+
+	if (b->o->no_cache || (b->cachedir = imgcache_dir()) == NULL)
+		return (0);
+	if ((b->cachekey = imgcache_key(&b->plan, b->builder, b->o->umlextra,
+	    &cause)) == NULL) {
+		log_warnx("image cache not used: %s", cause);
+		free(cause);
+		return (0);
+	}
+	if ((hit = imgcache_lookup(b->cachedir, b->cachekey)) == NULL) {
+		for (i = 0; i < b->plan.nsteps; i++) {
+			strv_add(&what, b->plan.steps[i].name);
+			if (b->plan.steps[i].stock != NULL &&
+			    b->plan.steps[i].stock->reads_archive)
+				strv_addf(&what, "(%s)",
+				    env_get(&b->plan.debian, "dist"));
+		}
+		strv_addf(&what, "-> %s/%s", b->workdir, b->image);
+		b->cachewhat = strv_join(&what, " ");
+		strv_free(&what);
+		return (0);
+	}
+	if (image_allocate(b->image, 1, &b->tmpimage, &cause) != 0 ||
+	    file_copy(hit, b->tmpimage, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "image cache: %s", cause);
+	if (rename(b->tmpimage, b->image) == -1)
+		build_fail(b, EXIT_BUILD, "%s: %s while renaming %s into "
+		    "place", b->image, strerror(errno), b->tmpimage);
+	free(b->tmpimage);
+	b->tmpimage = NULL;
+	log_info("reused the cached image %.16s (nothing changed since it "
+	    "was built; --no-cache rebuilds)", b->cachekey);
+	log_info("built %s", b->image);
+	free(hit);
+	return (1);
+}
+
+/* Where a store copies an image before renaming it into place. */
+static char *
+store_tmpname(const char *dir, const char *key)
+{
+	char	*tmp;
+
+	xasprintf(&tmp, "%s/.%s.img.tmp", dir, key);
+	return (tmp);
+}
+
+/*
+ * The store copies in-process, where the signalfd is never read: a copy
+ * to a hung or slow filesystem would make SIGINT wait for it. So for the
+ * store the signals act at once: the partial copy goes, the image
+ * (complete, in place) stays, and the status says which signal.
+ */
+static char	*store_tmp;
+
+static void
+store_signal(int sig)
+{
+	static const char	 msg[] = "rootstrap: interrupted; the image is "
+	    "complete, not stored in the image cache\n";
+
+	unlink(store_tmp);
+	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+	_exit(128 + sig);
+}
+
+static void
+store_interruptible(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = store_signal;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* Keep a copy of the finished image, and a line saying what it is. */
+void
+imgcache_store(struct build *b)
+{
+	char	*path, *info, *line, *cause = NULL;
+	int	 rc = -1;
+
+	if (b->cachekey == NULL)
+		return;
+	store_tmp = store_tmpname(b->cachedir, b->cachekey);
+	store_interruptible();
+	if (file_mkdirs(b->cachedir, 0755, &cause) != 0)
+		goto out;
+	/* A killed store's leftover (whatever it is) must not stop this one. */
+	unlink(store_tmp);
+	xasprintf(&path, "%s/%s.img", b->cachedir, b->cachekey);
+	xasprintf(&info, "%s/%s.info", b->cachedir, b->cachekey);
+	xasprintf(&line, "%lld %s\n", (long long)time(NULL), b->cachewhat);
+	if (file_copy(b->image, store_tmp, &cause) == 0 &&
+	    file_write(info, line, 0644, &cause) == 0) {
+		if (rename(store_tmp, path) == 0)
+			rc = 0;
+		else
+			xasprintf(&cause, "%s: %s", path, strerror(errno));
+	}
+	unlink(store_tmp);
+	free(path);
+	free(info);
+	free(line);
+out:
+	if (rc != 0)
+		log_warnx("not stored in the image cache: %s", cause);
+	else
+		log_info("stored in the image cache as %.16s", b->cachekey);
+	free(cause);
+	if (spawn_interrupted())
+		build_fail(b, EXIT_BUILD, "interrupted by %s; %s is complete "
+		    "and stored", strsignal(spawn_signal), b->image);
+}
+
+/* -n: which cached image the build would reuse, if any. */
+void
+imgcache_dry_run(struct build *b)
+{
+	char	*dir, *key, *hit, *cause = NULL;
+
+	if (b->o->no_cache || (dir = imgcache_dir()) == NULL) {
+		printf("cache: not used\n");
+		return;
+	}
+	if ((key = imgcache_key(&b->plan, b->builder, b->o->umlextra,
+	    &cause)) == NULL) {
+		printf("cache: not used: %s\n", cause);
+		free(cause);
+	} else {
+		hit = imgcache_lookup(dir, key);
+		printf("cache: %s (%s)\n", key, hit != NULL ? "hit" : "miss");
+		free(hit);
+	}
+	free(key);
+	free(dir);
+}
+
+/*
+ * List the cached images in dir, one line each: key, size, when, what; or
+ * remove them (clean). Returns 0, or -1 with errno if dir cannot be read.
+ */
+int
+imgcache_list(const char *dir, int clean)
+{
+	struct dirent	*de;
+	struct stat	 st;
+	struct tm	 tm;
+	DIR		*d;
+	char		*path, *info, *key, *text, *what, date[32];
+	long long	 when;
+	time_t		 t;
+	size_t		 len;
+
+	if ((d = opendir(dir)) == NULL)
+		return (errno == ENOENT ? 0 : -1);
+	while ((de = readdir(d)) != NULL) {
+		len = strlen(de->d_name);
+		if (len < 5 || strcmp(de->d_name + len - 4, ".img") != 0 ||
+		    de->d_name[0] == '.')
+			continue;
+		key = xstrndup(de->d_name, len - 4);
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		xasprintf(&info, "%s/%s.info", dir, key);
+		if (clean) {
+			unlink(path);
+			unlink(info);
+		} else if (stat(path, &st) == 0) {
+			text = file_read(info, 4096, NULL);
+			what = text;
+			snprintf(date, sizeof date, "?");
+			when = text != NULL ? strtoll(text, &what, 10) : 0;
+			if (what != NULL && *what == ' ')
+				what++;
+			t = (time_t)when;
+			if (when != 0 && gmtime_r(&t, &tm) != NULL)
+				strftime(date, sizeof date, "%Y-%m-%d %H:%M",
+				    &tm);
+			printf("%.16s  %6lld MB  %s  %s", key,
+			    (long long)st.st_blocks * 512 / 1048576, date,
+			    what != NULL && *what != '\0' ? what : "\n");
+			free(text);
+		}
+		free(key);
+		free(path);
+		free(info);
+	}
+	closedir(d);
+	return (0);
+}

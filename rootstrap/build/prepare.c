@@ -1,0 +1,141 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "build.h"
+
+/*
+ * The host's share of a build, done before the boot at native speed: when
+ * a step asks the host to fill the image (debian, method=host), the
+ * packages are fetched, the filesystem made and the packages unpacked into
+ * it here, and the guest only configures them; `rootstrap import` writes a
+ * tarball's files in instead. Either way no guest step makes the
+ * filesystem again.
+ */
+
+/*
+ * rootstrap import: the tarball's files take the place of mkfs and debian;
+ * the guest only mounts the image and applies the uml fix-ups. Sized from
+ * the archive unless -s says otherwise.
+ */
+void
+prepare_import(struct build *b)
+{
+	uint64_t	 bytes, entries;
+	char		*cause, size[32];
+
+	if (access(b->o->import, R_OK) != 0)
+		err(EXIT_USAGE, "%s", b->o->import);
+	if (tar_measure(b->o->import, &bytes, &entries, &cause) != 0)
+		errx(EXIT_USAGE, "%s", cause);
+	b->import_inodes = image_inodes(entries);
+	snprintf(size, sizeof size, "%llu",
+	    (unsigned long long)image_size_mb(bytes, 64));
+	conf_set(&b->conf, "global", "initialsize", size, "import", 0);
+	conf_set(&b->conf, "global", "modules", "mount uml umount", "import",
+	    0);
+}
+
+/*
+ * The step the host fills the image for, if any. It makes the filesystem
+ * and unpacks the packages into it before the boot, so a step that makes
+ * the filesystem in the guest would undo that: it leaves the plan
+ * (rootstrap -n shows it gone).
+ */
+void
+prepare_plan(struct build *b)
+{
+	size_t	 i;
+
+	if (plan_stock(&b->plan, HAS_HOST_FILL) == NULL)
+		return;
+	for (i = 0; i < b->plan.nsteps; i++) {
+		if (b->plan.steps[i].stock != NULL &&
+		    b->plan.steps[i].stock->makes_fs)
+			plan_remove(&b->plan, i--);
+	}
+	/* After the removal: the steps have moved. */
+	b->filler = plan_stock(&b->plan, HAS_HOST_FILL);
+}
+
+/* Fetch the set, and make the image big enough to hold it unpacked. */
+void
+prepare_fetch(struct build *b)
+{
+	uint64_t	 need, mb;
+	char		*cause, size[32];
+
+	if (debset_fetch(&b->plan.debian, &b->plan.global, &b->debs,
+	    &cause) != 0)
+		build_fail(b, EXIT_BUILD, "debian: %s", cause);
+	/* Room for metadata, the database and what configure writes. */
+	need = image_size_mb(unpack_size(&b->debs), 128);
+	parse_uint(env_get(&b->plan.global, "initialsize"), PARSE_MB_MAX,
+	    &mb);
+	if (need > mb) {
+		log_info("initialsize %llu MB is too small for %zu packages; "
+		    "using %llu MB", (unsigned long long)mb, b->debs.n,
+		    (unsigned long long)need);
+		snprintf(size, sizeof size, "%llu", (unsigned long long)need);
+		env_set(&b->plan.global, "initialsize", size);
+	}
+}
+
+/* mke2fs and the image's files, on the host. */
+void
+prepare_fill(struct build *b)
+{
+	struct mkfs	 m;
+	char		*cause;
+
+	memset(&m, 0, sizeof m);
+	m.fstype = env_get(&b->plan.global, "fstype");
+	if (b->o->import != NULL) {
+		m.inodes = b->import_inodes;
+		if (image_mkfs(b->tmpimage, &m, &cause) != 0 ||
+		    populate_from_tar(b->tmpimage, b->o->import, &cause) != 0)
+			build_fail(b, EXIT_BUILD, "import: %s", cause);
+	}
+	if (b->filler == NULL)
+		return;
+	log_info("mkfs and unpack on the host (debian method=host)");
+	if (image_mkfs(b->tmpimage, &m, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "mkfs: %s", cause);
+	if (unpack_debs(b->tmpimage, &b->debs, &b->plan.debian,
+	    plan_epoch(&b->plan), &cause) != 0)
+		build_fail(b, EXIT_BUILD, "debian: %s", cause);
+}
+
+/*
+ * The required set, in the run directory, for the guest to configure it
+ * first as debootstrap does (modules/debian-configure.c).
+ */
+void
+prepare_rundir(struct build *b)
+{
+	struct strv	 names = { 0 };
+	char		*path, *list, *cause;
+	size_t		 i;
+
+	if (b->filler == NULL)
+		return;
+	for (i = 0; i < b->debs.n; i++) {
+		if (b->debs.v[i].required)
+			strv_add(&names, b->debs.v[i].package);
+	}
+	list = strv_join(&names, "\n");
+	xasprintf(&path, "%s/debian-required", b->rundir);
+	if (file_write(path, list, 0644, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "debian: %s", cause);
+	free(path);
+	free(list);
+	strv_free(&names);
+	debset_free(&b->debs);
+}

@@ -1,0 +1,315 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/*
+ * rootstrap run: boot an image under UML and run one command in it as
+ * root, for test suites. The builder mounts the image and chroots into it,
+ * so the image's own init is not involved and a run costs about as much as
+ * booting the kernel. The command's stdout and stderr reach ours through
+ * two UML consoles; its exit status comes back through the run directory.
+ */
+
+struct run {
+	const char	*kernel;
+	const char	*mem;
+	const char	*umlargs;
+	int		 timeout;
+	int		 snapshot;
+	const char	*name;		/* the image as given */
+	char		*image;		/* absolute */
+	char		*rundir;
+	struct runspec	 spec;
+};
+
+/* HOST[:GUEST][:rw], checked and made absolute: "rw|ro HOST GUEST". */
+static void
+add_share(struct run *r, const char *arg)
+{
+	char	*copy = xstrdup(arg), *host, *guest, *mode, *abs;
+	int	 rw = 0;
+
+	host = copy;
+	if ((guest = strchr(copy, ':')) != NULL) {
+		*guest++ = '\0';
+		if ((mode = strchr(guest, ':')) != NULL) {
+			*mode++ = '\0';
+			if (strcmp(mode, "rw") != 0 && strcmp(mode, "ro") != 0)
+				errx(EXIT_USAGE, "--share %s: '%s' is neither "
+				    "rw nor ro", arg, mode);
+			rw = strcmp(mode, "rw") == 0;
+		} else if (strcmp(guest, "rw") == 0 || strcmp(guest, "ro") == 0) {
+			rw = strcmp(guest, "rw") == 0;
+			guest = NULL;
+		}
+	}
+	if ((abs = realpath(host, NULL)) == NULL)
+		err(EXIT_USAGE, "--share %s: %s", arg, host);
+	if (guest == NULL || *guest == '\0')
+		guest = abs;
+	if (*guest != '/' || strstr(guest, "/../") != NULL ||
+	    strchr(guest, '\n') != NULL || strchr(abs, '\n') != NULL ||
+	    strchr(abs, ' ') != NULL || strchr(guest, ' ') != NULL)
+		errx(EXIT_USAGE, "--share %s: paths must be absolute, without "
+		    "spaces or '..'", arg);
+	strv_addf(&r->spec.shares, "%s %s %s", rw ? "rw" : "ro", abs, guest);
+	free(abs);
+	free(copy);
+}
+
+/* 0, or CMD_USAGE or CMD_HELP. */
+static int
+run_args(struct run *r, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "chdir",	required_argument,	NULL, 'C' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "kernel",	required_argument,	NULL, 'k' },
+		{ "mem",	required_argument,	NULL, 'm' },
+		{ "net",	required_argument,	NULL, 'N' },
+		{ "share",	required_argument,	NULL, 's' },
+		{ "snapshot",	no_argument,		NULL, 'S' },
+		{ "timeout",	required_argument,	NULL, 't' },
+		{ "umlargs",	required_argument,	NULL, 'u' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	const struct key mem = { "mem", KEY_MEM, NULL, NULL };
+	uint64_t	 secs;
+	char		*cause;
+	int		 ch, i;
+
+	r->kernel = "linux.uml";
+	r->mem = "256M";
+	r->timeout = 600;
+	r->spec.net = xstrdup("none");
+	/* '+': stop at the image, so the command's options stay its own. */
+	while ((ch = getopt_long(argc, argv, "+C:hk:m:N:s:St:u:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'C':
+			if (*optarg != '/')
+				errx(EXIT_USAGE, "--chdir %s: not an absolute "
+				    "path", optarg);
+			r->spec.workdir = xstrdup(optarg);
+			break;
+		case 'h':
+			return (CMD_HELP);
+		case 'k':
+			r->kernel = optarg;
+			break;
+		case 'm':
+			if (key_valid(&mem, optarg, &cause) != 0)
+				errx(EXIT_USAGE, "--mem: %s", cause);
+			r->mem = optarg;
+			break;
+		case 'N':
+			if (strcmp(optarg, "none") != 0 &&
+			    strcmp(optarg, "slirp") != 0 &&
+			    strcmp(optarg, "user") != 0)
+				errx(EXIT_USAGE, "--net: invalid transport "
+				    "'%s' (none, slirp or user)", optarg);
+			free(r->spec.net);
+			r->spec.net = xstrdup(optarg);
+			break;
+		case 's':
+			add_share(r, optarg);
+			break;
+		case 'S':
+			r->snapshot = 1;
+			break;
+		case 't':
+			if (parse_uint(optarg, PARSE_SECONDS_MAX, &secs) != 0 ||
+			    secs == 0)
+				errx(EXIT_USAGE, "--timeout: invalid number of "
+				    "seconds '%s'", optarg);
+			r->timeout = (int)secs;
+			break;
+		case 'u':
+			r->umlargs = optarg;
+			break;
+		case 'v':
+			log_verbose++;
+			break;
+		default:
+			return (CMD_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && strcmp(argv[0], "--") == 0)
+		errx(EXIT_USAGE, "run: the image comes before '--'");
+	if (argc < 1) {
+		warnx("run: no image given");
+		return (CMD_USAGE);
+	}
+	r->name = argv[0];
+	if ((r->image = realpath(argv[0], NULL)) == NULL)
+		err(EXIT_USAGE, "%s", argv[0]);
+	argc--;
+	argv++;
+	if (argc > 0 && strcmp(argv[0], "--") == 0) {
+		argc--;
+		argv++;
+	}
+	if (argc < 1) {
+		warnx("run: no command given");
+		return (CMD_USAGE);
+	}
+	for (i = 0; i < argc; i++)
+		strv_add(&r->spec.argv, argv[i]);
+	return (0);
+}
+
+/* The image must be a file UML can open: writable unless a snapshot. */
+static void
+check_image(const struct run *r)
+{
+	const char	*name = r->name;
+	struct stat	 st;
+
+	if (stat(r->image, &st) != 0)
+		err(EXIT_USAGE, "%s", name);
+	if (!S_ISREG(st.st_mode))
+		errx(EXIT_USAGE, "%s: not a regular file", name);
+	if (access(r->image, r->snapshot ? R_OK : R_OK | W_OK) != 0)
+		err(EXIT_USAGE, "%s%s", name, r->snapshot ? "" :
+		    " (use --snapshot to run on a read-only image)");
+	if (!host_has_program(r->kernel))
+		errx(EXIT_USAGE, "%s: not found (apt-get install "
+		    "user-mode-linux, or use --kernel)", r->kernel);
+}
+
+/* The command's exit status, as the builder wrote it. */
+static int
+run_status(const struct run *r)
+{
+	char	*path, *buf;
+	int	 status = -1;
+
+	xasprintf(&path, "%s/status", r->rundir);
+	if ((buf = file_read(path, 4096, NULL)) != NULL &&
+	    sscanf(buf, "exit %d", &status) != 1)
+		status = -1;
+	free(buf);
+	free(path);
+	return (status);
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+	struct run		 r;
+	struct uml		 u;
+	struct uml_result	 res;
+	env_t			 net = { 0 };
+	char			*path, *ubd, *builder, *cause = NULL;
+	int			 status;
+
+	memset(&r, 0, sizeof r);
+	log_fd = STDERR_FILENO;
+	if ((status = run_args(&r, argc, argv)) != 0)
+		return (status);
+	check_image(&r);
+	memset(&u, 0, sizeof u);
+	u.libexecdir = libexec_dir();
+	xasprintf(&builder, "%s/builder", u.libexecdir);
+	if (access(builder, X_OK) != 0)
+		errx(EXIT_USAGE, "%s: %s (the builder; is rootstrap "
+		    "installed?)", builder, strerror(errno));
+	spawn_init();
+
+	if ((r.rundir = rundir_make(r.image, &cause)) == NULL)
+		errx(EXIT_BUILD, "%s", cause);
+	xasprintf(&path, "%s/run", r.rundir);
+	if (runspec_write(&r.spec, path, &cause) != 0) {
+		file_remove_tree(r.rundir);
+		errx(EXIT_BUILD, "%s", cause);
+	}
+	free(path);
+
+	if (r.snapshot)
+		xasprintf(&ubd, "%s/cow,%s/image", r.rundir, r.rundir);
+	else
+		xasprintf(&ubd, "%s/image", r.rundir);
+	u.kernel = r.kernel;
+	u.mem = r.mem;
+	u.ubd0 = ubd;
+	u.init = builder;
+	u.rundir = r.rundir;
+	u.console = UML_CONSOLE_COMMAND;
+	u.timeout = r.timeout;
+	if (strcmp(r.spec.net, "none") != 0) {
+		/* The builder gives the guest these same settings. */
+		network_env(&net, r.spec.net);
+		u.net = &net;
+	}
+	if (r.umlargs != NULL)
+		strv_split(&u.args, r.umlargs, " \t");
+	uml_launch(&u, &res);
+	strv_free(&u.args);
+	strv_free(&net);
+	free(ubd);
+	free(builder);
+	free((char *)u.libexecdir);
+	status = run_status(&r);
+	file_remove_tree(r.rundir);
+
+	switch (res.end) {
+	case UML_INTERRUPTED:
+		return (128 + spawn_signal);
+	case UML_TIMEDOUT:
+		log_error("run: %s timed out after %d s; the guest was killed",
+		    r.spec.argv.v[0], r.timeout);
+		return (EXIT_TIMEOUT);
+	case UML_EXITED:
+	case UML_PANICKED:
+	case UML_KILLED:
+		break;
+	default:
+		log_error("run: %s", res.cause);
+		return (EXIT_BUILD);
+	}
+	if (status < 0) {
+		log_error("run: the guest ended (UML status %d) before %s "
+		    "finished; run with -v to see why", res.end == UML_KILLED ?
+		    128 + res.status : res.status, r.spec.argv.v[0]);
+		return (EXIT_NOGUEST);
+	}
+	return (status);
+}
+
+const struct cmd_entry cmd_run_entry = {
+	.name = "run",
+	.usage = "[options] image [--] command [argument ...]",
+	.help =
+"Boot image under User-Mode Linux and run command in it as root. Its\n"
+"output is ours and its exit status is rootstrap's.\n"
+"\n"
+"  -C, --chdir DIR        run the command in DIR (default /)\n"
+"  -k, --kernel KERNEL    UML kernel (default linux.uml)\n"
+"  -m, --mem SIZE         guest memory (default 256M)\n"
+"  -N, --net TRANSPORT    none (default), slirp or user\n"
+"  -S, --snapshot         write to a copy-on-write file; image stays as it is\n"
+"  -s, --share HOST[:GUEST][:rw]\n"
+"                         mount host directory HOST at GUEST (default: the\n"
+"                         same path), read-only unless :rw\n"
+"  -t, --timeout SECONDS  kill the guest after SECONDS (default 600)\n"
+"  -u, --umlargs ARGS     extra UML kernel arguments\n"
+"  -v, --verbose          show the kernel's messages\n",
+	.exec = cmd_run,
+};

@@ -1,0 +1,253 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "modules/modules.h"
+
+/*
+ * shortcut: while a build configures its packages (modules/debian-configure.c),
+ * this program stands in for two helpers that the maintainer scripts call
+ * about a hundred times between them: dpkg-maintscript-helper (a shell
+ * script that runs basename and dpkg once or twice per call) and
+ * deb-systemd-helper (perl). Under UML every process costs tens of
+ * milliseconds, and on a first install nearly every one of those calls
+ * does nothing: there is no old version whose conffiles to move, no mask
+ * to lift, no state to read. Those calls are answered here, by one small
+ * static process, exactly as the real helper would answer them. Every
+ * other call, and anything unusual about one, goes to the real helper,
+ * which the builder has moved aside to NAME.rootstrap-real
+ * (SHORTCUT_REAL_SUFFIX).
+ *
+ * Static, so that it runs in any target whatever its C library.
+ */
+
+static int
+set(const char *name)
+{
+	const char	*v = getenv(name);
+
+	return (v != NULL && *v != '\0');
+}
+
+static int
+absent(const char *path)
+{
+	struct stat	 st;
+
+	return (lstat(path, &st) == -1 && errno == ENOENT);
+}
+
+static int
+absent_with(const char *path, const char *suffix)
+{
+	char	 buf[4096];
+
+	if ((size_t)snprintf(buf, sizeof buf, "%s%s", path, suffix) >=
+	    sizeof buf)
+		return (0);
+	return (absent(buf));
+}
+
+static int
+only(const char *s, const char *extra)
+{
+	for (; *s != '\0'; s++) {
+		if (!(*s >= '0' && *s <= '9') && !(*s >= 'a' && *s <= 'z') &&
+		    !(*s >= 'A' && *s <= 'Z') && strchr(extra, *s) == NULL)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * A version "dpkg --validate-version" certainly accepts: [epoch:]upstream
+ * [-revision] of the usual characters. Stricter than dpkg (no colon in the
+ * upstream part, a short epoch): what it refuses, the real helper judges.
+ */
+static int
+plain_version(const char *v)
+{
+	char		 buf[256];
+	const char	*colon;
+	char		*up, *hyphen;
+	size_t		 i;
+
+	if ((colon = strchr(v, ':')) != NULL) {
+		if (colon == v || colon - v > 9)
+			return (0);
+		for (i = 0; v + i < colon; i++) {
+			if (v[i] < '0' || v[i] > '9')
+				return (0);
+		}
+		v = colon + 1;
+	}
+	if ((size_t)snprintf(buf, sizeof buf, "%s", v) >= sizeof buf)
+		return (0);
+	up = buf;
+	if ((hyphen = strrchr(up, '-')) != NULL) {
+		*hyphen = '\0';
+		if (hyphen[1] == '\0' || !only(hyphen + 1, ".+~"))
+			return (0);
+	}
+	return (*up >= '0' && *up <= '9' && only(up, ".+~-"));
+}
+
+/*
+ * dpkg-maintscript-helper COMMAND PARAM... -- SCRIPT-ARGS: on a first
+ * install ("preinst install" or "postinst configure" with no old version)
+ * its four commands change nothing unless a .dpkg-backup or .dpkg-remove
+ * from an interrupted upgrade is there. Returns the exit status, or -1 for
+ * "ask the real one".
+ */
+static int
+maint_helper_answer(int argc, char **argv)
+{
+	static const struct {
+		const char	*name;
+		int		 paths;	/* leading absolute-path parameters */
+		int		 fixed;	/* parameters before [last-version] */
+	} cmds[] = {
+		{ "rm_conffile",	1, 1 },
+		{ "mv_conffile",	2, 2 },
+		{ "symlink_to_dir",	1, 2 },
+		{ "dir_to_symlink",	1, 2 },
+	};
+	const char	*name = getenv("DPKG_MAINTSCRIPT_NAME");
+	const char	*action, *oldversion, *root = getenv("DPKG_ROOT");
+	size_t		 c;
+	int		 i, dashes, nparams;
+
+	if (set("DPKG_DEBUG") || (root != NULL && *root != '\0') ||
+	    !set("DPKG_MAINTSCRIPT_NAME") || !set("DPKG_MAINTSCRIPT_PACKAGE") ||
+	    argc < 3)
+		return (-1);
+	if (strcmp(argv[1], "supports") == 0) {
+		for (c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+			if (argc == 3 && strcmp(argv[2], cmds[c].name) == 0)
+				return (0);
+		}
+		return (-1);
+	}
+	for (c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+		if (strcmp(argv[1], cmds[c].name) == 0)
+			break;
+	}
+	if (c == sizeof cmds / sizeof cmds[0])
+		return (-1);
+
+	for (dashes = 2; dashes < argc; dashes++) {
+		if (strcmp(argv[dashes], "--") == 0)
+			break;
+	}
+	nparams = dashes - 2;
+	if (dashes == argc || nparams < cmds[c].fixed ||
+	    nparams > cmds[c].fixed + 2)
+		return (-1);
+	for (i = 0; i < cmds[c].fixed; i++) {
+		if (argv[2 + i][0] == '\0')
+			return (-1);
+	}
+	for (i = 0; i < cmds[c].paths; i++) {
+		if (argv[2 + i][0] != '/' || strcmp(argv[2 + i], "/") == 0 ||
+		    argv[2 + i][strlen(argv[2 + i]) - 1] == '/' ||
+		    !absent_with(argv[2 + i], ".dpkg-backup") ||
+		    !absent_with(argv[2 + i], ".dpkg-remove"))
+			return (-1);
+	}
+	if (nparams > cmds[c].fixed && argv[2 + cmds[c].fixed][0] != '\0' &&
+	    !plain_version(argv[2 + cmds[c].fixed]))
+		return (-1);
+
+	action = dashes + 1 < argc ? argv[dashes + 1] : "";
+	oldversion = dashes + 2 < argc ? argv[dashes + 2] : "";
+	if (*action == '\0' || *oldversion != '\0')
+		return (-1);
+	if ((strcmp(name, "preinst") == 0 && strcmp(action, "install") == 0) ||
+	    (strcmp(name, "postinst") == 0 && strcmp(action, "configure") == 0))
+		return (0);
+	return (-1);
+}
+
+/*
+ * deb-systemd-helper [--quiet] unmask|was-enabled UNIT...: with no mask
+ * link, no masked-state directory and no enabled-state file, unmask does
+ * nothing and was-enabled says "enabled" (no recorded link is missing).
+ * enable runs "systemctl preset" and stays with the real one.
+ */
+static int
+systemd_helper_answer(int argc, char **argv)
+{
+	const char	*root = getenv("DPKG_ROOT");
+	char		 path[4096];
+	int		 i = 1, quiet = 0, unmask;
+
+	if ((root != NULL && *root != '\0') ||
+	    !set("DPKG_MAINTSCRIPT_PACKAGE") ||
+	    set("_DEB_SYSTEMD_HELPER_DEBUG"))
+		return (-1);
+	if (i < argc && strcmp(argv[i], "--quiet") == 0) {
+		quiet = 1;
+		i++;
+	}
+	if (i + 1 >= argc)
+		return (-1);
+	if (strcmp(argv[i], "unmask") == 0)
+		unmask = 1;
+	else if (strcmp(argv[i], "was-enabled") == 0)
+		unmask = 0;
+	else
+		return (-1);
+	if (unmask && (!absent("/var/lib/systemd/deb-systemd-helper-masked") ||
+	    !absent("/var/lib/systemd/deb-systemd-user-helper-masked")))
+		return (-1);
+	for (i++; i < argc; i++) {
+		if (argv[i][0] == '-' || argv[i][0] == '\0' ||
+		    strchr(argv[i], '/') != NULL)
+			return (-1);
+		if ((size_t)snprintf(path, sizeof path, unmask ?
+		    "/etc/systemd/system/%s" :
+		    "/var/lib/systemd/deb-systemd-helper-enabled/%s.dsh-also",
+		    argv[i]) >= sizeof path || !absent(path))
+			return (-1);
+		if (!unmask && !quiet)
+			fputs("enabled\n", stderr);
+	}
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*self = strrchr(argv[0], '/');
+	const char	*real;
+	char		 path[4096];
+	int		 rc;
+
+	self = self != NULL ? self + 1 : argv[0];
+	if (strcmp(self, "dpkg-maintscript-helper") == 0) {
+		real = SHORTCUT_MAINT_HELPER;
+		rc = maint_helper_answer(argc, argv);
+	} else if (strcmp(self, "deb-systemd-helper") == 0) {
+		real = SHORTCUT_SYSTEMD_HELPER;
+		rc = systemd_helper_answer(argc, argv);
+	} else {
+		fprintf(stderr, "%s: stands in for dpkg-maintscript-helper "
+		    "and deb-systemd-helper during a rootstrap build\n", self);
+		return (2);
+	}
+	if (rc >= 0)
+		return (rc);
+	snprintf(path, sizeof path, "%s%s", real, SHORTCUT_REAL_SUFFIX);
+	execv(path, argv);
+	fprintf(stderr, "%s: %s: %s\n", self, path, strerror(errno));
+	return (127);
+}

@@ -1,0 +1,315 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ext2fs/ext2fs.h>
+#include <et/com_err.h>
+
+#include "image.h"
+
+/*
+ * The image file on the host: made sparse under a temporary name next to
+ * its final path (so the final rename is atomic and a failed build never
+ * touches an existing file), and shrunk after the build so that about
+ * freespace MB stay free.
+ */
+
+/* Create a sparse file of mb MB beside path; *tmp gets its name. */
+int
+image_allocate(const char *path, uint64_t mb, char **tmp, char **cause)
+{
+	char	*dup1, *dup2, *dir, *new;
+	int	 fd;
+
+	/* Absolute: the guest and the run directory's link refer to it. */
+	dup1 = xstrdup(path);
+	dup2 = xstrdup(path);
+	if ((dir = realpath(dirname(dup1), NULL)) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		free(dup1);
+		free(dup2);
+		return (-1);
+	}
+	xasprintf(&new, "%s/.%s.rootstrap-XXXXXX.new", dir, basename(dup2));
+	free(dir);
+	free(dup1);
+	free(dup2);
+	if ((fd = mkostemps(new, 4, O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s while creating the image", new,
+		    strerror(errno));
+		free(new);
+		*tmp = NULL;
+		return (-1);
+	}
+	/*
+	 * Locked for our whole life before it gets its real name, so that
+	 * another build's sweep (stale.c) never sees it unlocked. The
+	 * descriptor stays open on purpose.
+	 */
+	*tmp = xstrndup(new, strlen(new) - 4);
+	if (flock(fd, LOCK_EX) == -1 ||
+	    ftruncate(fd, (off_t)(mb * 1024 * 1024)) == -1 ||
+	    fchmod(fd, 0644) == -1 || rename(new, *tmp) == -1) {
+		xasprintf(cause, "%s: %s while sizing the image to %llu MB",
+		    *tmp, strerror(errno), (unsigned long long)mb);
+		close(fd);
+		unlink(new);
+		free(new);
+		free(*tmp);
+		*tmp = NULL;
+		return (-1);
+	}
+	free(new);
+	log_info("allocated %llu MB sparse image %s", (unsigned long long)mb,
+	    *tmp);
+	return (0);
+}
+
+/*
+ * mke2fs on path (a file, so no root is needed). Returns 0, or -1 with
+ * *cause.
+ */
+int
+image_mkfs(const char *path, const struct mkfs *m, char **cause)
+{
+	struct strv	 argv = { 0 };
+	int		 rc;
+
+	strv_add(&argv, MKE2FS);
+	strv_add(&argv, "-q");
+	strv_add(&argv, "-F");
+	strv_add(&argv, "-t");
+	strv_add(&argv, m->fstype);
+	if (m->inodes != 0)
+		strv_addf(&argv, "-N%llu", (unsigned long long)m->inodes);
+	if (m->uuid != NULL)
+		strv_addf(&argv, "-U%s", m->uuid);
+	if (m->hash_seed != NULL)
+		strv_addf(&argv, "-Ehash_seed=%s", m->hash_seed);
+	strv_add(&argv, path);
+	if ((rc = spawn_run(argv.v, 0, 0, cause)) > 0)
+		xasprintf(cause, "mke2fs exited with status %d", rc);
+	strv_free(&argv);
+	return (rc == 0 ? 0 : -1);
+}
+
+/*
+ * The size in MB of a fresh filesystem for bytes of files: a quarter more
+ * for ext4's own blocks (inode tables, directories, the journal), and
+ * extra_mb on top.
+ */
+uint64_t
+image_size_mb(uint64_t bytes, uint64_t extra_mb)
+{
+	uint64_t	 mb = bytes / 1048576;
+
+	return (mb + mb / 4 + extra_mb);
+}
+
+/* Inodes for a fresh filesystem of entries files, with room to spare. */
+uint64_t
+image_inodes(uint64_t entries)
+{
+	return (entries + entries / 4 + 1024);
+}
+
+/* The filesystem's size and use, in blocks. */
+static int
+image_usage(const char *path, blk64_t *total, blk64_t *used,
+    unsigned int *blocksize, char **cause)
+{
+	ext2_filsys	 fs = NULL;
+	errcode_t	 retval;
+
+	retval = ext2fs_open(path, 0, 0, 0, unix_io_manager, &fs);
+	if (retval) {
+		xasprintf(cause, "%s: %s while opening the filesystem", path,
+		    error_message(retval));
+		return (-1);
+	}
+	*total = ext2fs_blocks_count(fs->super);
+	*used = *total - ext2fs_free_blocks_count(fs->super);
+	*blocksize = fs->blocksize;
+	ext2fs_close_free(&fs);
+	return (0);
+}
+
+static int
+run_tool(const char *what, char *const *argv, int okmax, char **cause)
+{
+	int	 rc;
+
+	rc = spawn_run(argv, 0, 0, cause);
+	if (rc < 0)
+		return (-1);
+	if (rc > okmax) {
+		xasprintf(cause, "%s exited with status %d while %s", argv[0],
+		    rc, what);
+		return (-1);
+	}
+	return (0);
+}
+
+/* resize2fs to a size in filesystem blocks; force skips its minimum. */
+static int
+resize_to(const char *path, blk64_t blocks, unsigned int bs, int force,
+    char **cause)
+{
+	char	 size[32];
+	char	*argv[] = { RESIZE2FS, (char *)path, size, NULL, NULL };
+
+	snprintf(size, sizeof size, "%llus",
+	    (unsigned long long)blocks * (bs / 512));
+	if (force) {
+		argv[1] = "-f";
+		argv[2] = (char *)path;
+		argv[3] = size;
+	}
+	return (run_tool("resizing", argv, 0, cause));
+}
+
+/*
+ * resize2fs's estimate of the smallest size is generous: with freespace 64
+ * a minbase image keeps twice that. Below it, resize2fs -f is tried on a
+ * copy, and the copy is kept only if e2fsck then finds it clean.
+ */
+static int
+shrink_forced(const char *path, blk64_t want, unsigned int bs)
+{
+	char	*copy, *cause = NULL;
+	char	*cp[] = { "cp", "--sparse=always", (char *)path, NULL, NULL };
+	char	*check[] = { E2FSCK, "-f", "-n", NULL, NULL };
+	int	 rc = -1;
+
+	xasprintf(&copy, "%s.shrink", path);
+	cp[3] = check[3] = copy;
+	/* Locked before it takes the image's name (see stale.c). */
+	if (run_tool("copying", cp, 0, &cause) == 0 &&
+	    lock_hold(copy) == 0 &&
+	    resize_to(copy, want, bs, 1, &cause) == 0 &&
+	    run_tool("checking the shrunk copy", check, 0, &cause) == 0 &&
+	    rename(copy, path) == 0)
+		rc = 0;
+	if (rc != 0) {
+		log_info("forced shrink not used: %s",
+		    cause != NULL ? cause : strerror(errno));
+		unlink(copy);
+	}
+	free(cause);
+	free(copy);
+	return (rc);
+}
+
+/*
+ * Shrink the filesystem so that about freemb MB stay free, then cut the
+ * file to match. Where resize2fs refuses the size (see shrink_forced) and
+ * forcing it fails, -M is repeated while it still gains (one pass stops
+ * well above its own minimum) and the filesystem grown back to freemb.
+ */
+int
+image_shrink(const char *path, uint64_t freemb, char **cause)
+{
+	blk64_t		 total, used, want, before;
+	unsigned int	 bs;
+	char		*fsck[] = { E2FSCK, "-f", "-y", (char *)path, NULL };
+	char		*minimum[] = { RESIZE2FS, "-M", (char *)path, NULL };
+	char		*ignored = NULL;
+	int		 pass, fd;
+
+	if (run_tool("checking before the shrink", fsck, 1, cause) != 0)
+		return (-1);
+	if (image_usage(path, &total, &used, &bs, cause) != 0)
+		return (-1);
+	want = used + freemb * 1024 * 1024 / bs;
+	if (want < total && resize_to(path, want, bs, 0, &ignored) != 0 &&
+	    shrink_forced(path, want, bs) != 0) {
+		for (pass = 0; pass < 6; pass++) {
+			before = total;
+			if (run_tool("shrinking to the minimum", minimum, 0,
+			    cause) != 0 ||
+			    image_usage(path, &total, &used, &bs, cause) != 0)
+				return (-1);
+			if (total + before / 100 >= before)
+				break;
+		}
+		want = used + freemb * 1024 * 1024 / bs;
+		if (want > total && resize_to(path, want, bs, 0, cause) != 0)
+			return (-1);
+	}
+	free(ignored);
+	if (image_usage(path, &total, &used, &bs, cause) != 0)
+		return (-1);
+	if ((fd = open(path, O_WRONLY)) == -1 ||
+	    ftruncate(fd, (off_t)total * bs) == -1) {
+		xasprintf(cause, "%s: %s while truncating", path,
+		    strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	close(fd);
+	log_info("shrunk to %llu MB, %llu MB free",
+	    (unsigned long long)total * bs / 1048576,
+	    (unsigned long long)(total - used) * bs / 1048576);
+	return (0);
+}
+
+/* ".NAME.rootstrap-XXXXXX": mkstemp's six characters and nothing more. */
+static int
+is_temp_image(const char *name)
+{
+	const char	*p;
+
+	if (name[0] != '.' || (p = strstr(name, ".rootstrap-")) == NULL ||
+	    p == name)
+		return (0);
+	while (strstr(p + 1, ".rootstrap-") != NULL)
+		p = strstr(p + 1, ".rootstrap-");
+	return (strlen(p + 11) == 6 && strchr(p + 11, '.') == NULL);
+}
+
+/*
+ * Remove the temporary images of dead builds in dir (and the shrink's
+ * working copy beside each). Says what it removed; returns how many.
+ */
+int
+image_sweep(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*path, *copy;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		if (!is_temp_image(de->d_name))
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if (lock_is_stale(path) && unlink(path) == 0) {
+			xasprintf(&copy, "%s.shrink", path);
+			unlink(copy);
+			free(copy);
+			log_info("removed %s, left by a build that was killed",
+			    path);
+			n++;
+		}
+		free(path);
+	}
+	closedir(d);
+	return (n);
+}
+

@@ -1,0 +1,211 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "uml.h"
+
+/*
+ * What a UML kernel offers and needs of the host: the options and
+ * transports it was built with (asked with --help and read from the
+ * binary), the directory it maps its memory in, and, when a run fails,
+ * what its last words and the host's state say about why.
+ */
+
+#define KERNEL_HELP_MAX		(256 * 1024)
+#define KERNEL_HELP_TIMEOUT	10
+
+/* A transport UML may have, and how its name shows in the kernel. */
+static const char *const kernel_transports[] = {
+	"slirp", "tuntap", "daemon", "mcast", "vde", "pcap", NULL
+};
+
+/*
+ * The directory UML keeps its memory file in: the first of TMPDIR, TMP and
+ * TEMP that is set, else /dev/shm when it is a tmpfs, else /tmp (the order
+ * of arch/um/os-Linux/mem.c). UML maps it executable, so it must not be
+ * mounted noexec.
+ */
+const char *
+uml_tmpdir(void)
+{
+	static const char *const vars[] = { "TMPDIR", "TMP", "TEMP", NULL };
+	struct statfs	 sf;
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; vars[i] != NULL; i++) {
+		if ((v = getenv(vars[i])) != NULL && *v != '\0')
+			return (v);
+	}
+	if (statfs("/dev/shm", &sf) == 0 && sf.f_type == TMPFS_MAGIC)
+		return ("/dev/shm");
+	return ("/tmp");
+}
+
+/* Whether UML can map its memory in dir; *cause says why not. */
+int
+uml_exec_dir(const char *dir, char **cause)
+{
+	struct statvfs	 sv;
+
+	if (statvfs(dir, &sv) == -1) {
+		xasprintf(cause, "%s: %s (UML keeps its memory there)", dir,
+		    strerror(errno));
+		return (-1);
+	}
+	if (sv.f_flag & ST_NOEXEC) {
+		xasprintf(cause, "%s is mounted noexec, but UML maps its "
+		    "memory there executable; set TMPDIR to a directory on an "
+		    "exec-able filesystem", dir);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Whether the NUL-terminated word occurs in the file, as a C string. */
+static int
+file_has_word(const char *path, const char *word)
+{
+	struct stat	 st;
+	const char	*p, *end;
+	size_t		 len = strlen(word);
+	void		*map;
+	int		 fd, found = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	if (fstat(fd, &st) == -1 || st.st_size == 0 ||
+	    (map = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	    MAP_FAILED) {
+		close(fd);
+		return (0);
+	}
+	p = map;
+	end = p + st.st_size;
+	while (!found && p + len + 2 <= end &&
+	    (p = memmem(p, end - p, word, len)) != NULL) {
+		found = p > (const char *)map && p[-1] == '\0' &&
+		    p + len < end && p[len] == '\0';
+		p += len;
+	}
+	munmap(map, st.st_size);
+	close(fd);
+	return (found);
+}
+
+static int
+is_elf(const char *path)
+{
+	char	 magic[4];
+	int	 fd, elf;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	elf = read(fd, magic, 4) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+	close(fd);
+	return (elf);
+}
+
+/*
+ * What the kernel name (looked up on rootstrap's PATH) is and offers.
+ * Returns 0 if it could be asked (k->is_uml says whether it is UML), -1
+ * if there is no such program; k is filled either way, to free.
+ */
+int
+uml_kernel_probe(const char *name, struct uml_kernel *k)
+{
+	struct buf	 help = { NULL, 0, 0 };
+	char		*argv[3], *cause = NULL;
+	size_t		 i;
+	int		 rc;
+
+	memset(k, 0, sizeof *k);
+	if ((k->path = host_which(name)) == NULL)
+		return (-1);
+	argv[0] = k->path;
+	argv[1] = "--help";
+	argv[2] = NULL;
+	rc = spawn_capture(argv, KERNEL_HELP_TIMEOUT, &help, KERNEL_HELP_MAX,
+	    &cause);
+	free(cause);
+	k->help = help.s;
+	k->is_uml = rc == 0 && strstr(k->help, "User Mode Linux") != NULL;
+	k->answered = rc == 0;
+	k->hostfs = strstr(k->help, "hostfs=") != NULL;
+	k->ubd = strstr(k->help, "ubd<n>") != NULL;
+	/* A wrapper script's own text says nothing about the kernel's. */
+	if ((k->elf = is_elf(k->path))) {
+		for (i = 0; kernel_transports[i] != NULL; i++) {
+			if (file_has_word(k->path, kernel_transports[i]))
+				strv_add(&k->transports, kernel_transports[i]);
+		}
+		if (strstr(k->help, "vec[0-9]+") != NULL)
+			strv_add(&k->transports, "vec");
+	}
+	return (0);
+}
+
+void
+uml_kernel_free(struct uml_kernel *k)
+{
+	free(k->path);
+	free(k->help);
+	strv_free(&k->transports);
+	memset(k, 0, sizeof *k);
+}
+
+/*
+ * What the build's failure looks like from the host, for the message:
+ * the end of UML's output, the free space where the build writes, and
+ * whether the builder ever started. Returns a hint to print, or NULL.
+ */
+char *
+uml_diagnose(const char *tail, const char *imagedir, const char *kernel,
+    int started)
+{
+	const char	*tmp = uml_tmpdir(), *p;
+	char		*hint = NULL;
+
+	if (imagedir != NULL && file_free_mb(imagedir) == 0)
+		xasprintf(&hint, "%s: %s: the image file could not grow (free "
+		    "some space, or build elsewhere)", imagedir,
+		    strerror(ENOSPC));
+	else if (file_free_mb(tmpdir()) == 0)
+		xasprintf(&hint, "%s: %s (TMPDIR holds the run directory)",
+		    tmpdir(), strerror(ENOSPC));
+	else if (tail == NULL)
+		return (NULL);
+	else if (strstr(tail, "must be not mounted noexec") != NULL)
+		uml_exec_dir(tmp, &hint);
+	else if (strstr(tail, "VFS: Unable to mount root fs") != NULL)
+		xasprintf(&hint, "the kernel could not mount the host's / over "
+		    "hostfs: %s lacks hostfs (rootstrap check lists its "
+		    "features; apt-get install user-mode-linux, or set "
+		    "kernel=)", kernel);
+	else if ((p = strstr(tail, "Kernel panic - not syncing: ")) != NULL)
+		xasprintf(&hint, "the UML kernel panicked: %.*s", (int)strcspn(
+		    p + 28, "\n"), p + 28);
+	else if (strstr(tail, "No space left on device") != NULL)
+		xasprintf(&hint, "%s while the guest wrote (see the transcript)",
+		    strerror(ENOSPC));
+	else if (!started)
+		xasprintf(&hint, "%s never started the builder: is it a UML "
+		    "kernel? (rootstrap check tests it; see the transcript)",
+		    kernel);
+	return (hint);
+}
+

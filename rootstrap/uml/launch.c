@@ -1,0 +1,262 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "uml.h"
+
+/*
+ * The one place a UML kernel is started: its command line (memory, the
+ * root, the image, init, consoles, the network transport, skipped boot
+ * work), the PATH it finds uml_net on, the user-mode network beside it,
+ * and how the run ended, told from what the kernel said as it went.
+ */
+
+/*
+ * Debian's UML kernel has RAID-6 and XOR code built in (for btrfs), and
+ * times each of its algorithms at every boot: 0.9 s of a 1.3 s boot here.
+ * The guests rootstrap builds in and runs commands in use neither (no md
+ * RAID, no btrfs RAID-5/6), so those two initcalls are skipped. Not for
+ * the image's own init (`rootstrap boot`): that system is the user's.
+ */
+#define UML_SKIP_BENCHMARKS \
+	"initcall_blacklist=raid6_select_algo,calibrate_xor_blocks"
+
+/* Whether the arguments say KEY=... already (the user's choice wins). */
+static int
+has_arg(const struct strv *argv, const char *key)
+{
+	size_t	 i, n = strlen(key);
+
+	for (i = 0; i < argv->n; i++) {
+		if (strncmp(argv->v[i], key, n) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* The kernel argument that gives the guest its interface, per [network]. */
+static void
+net_arg(const env_t *net, struct strv *argv)
+{
+	const char	*iface = env_get(net, "interface");
+	const char	*t = env_get(net, "transport");
+	const char	*slirp = env_get(net, "slirp");
+	struct strv	 words = { 0 };
+	char		*cmd;
+
+	if (strcmp(t, "slirp") == 0) {
+		/* UML splits the command at commas: eth0=slirp,MAC,CMD,ARG */
+		strv_split(&words, slirp != NULL ? slirp : "", " \t");
+		cmd = strv_join(&words, ",");
+		strv_addf(argv, "%s=slirp,,%s", iface, cmd);
+		free(cmd);
+		strv_free(&words);
+	} else if (strcmp(t, "tuntap") == 0)
+		strv_addf(argv, "%s=tuntap,,,%s", iface, env_get(net, "host"));
+	else if (strcmp(t, "user") == 0)
+		strv_addf(argv, "%s:transport=fd,fd=%d", iface, USERNET_FD);
+}
+
+/* UML's whole command line for u. */
+void
+uml_argv(const struct uml *u, struct strv *argv)
+{
+	size_t	 i;
+
+	strv_add(argv, u->kernel);
+	if (u->mem != NULL)
+		strv_addf(argv, "mem=%s", u->mem);
+	if (u->init != NULL) {
+		/*
+		 * The host's root through hostfs, read-only: the guest
+		 * writes only where the builder binds in a writable place.
+		 */
+		strv_add(argv, "root=/dev/root");
+		strv_add(argv, "rootfstype=hostfs");
+		strv_add(argv, "rootflags=/");
+		strv_add(argv, "ro");
+		strv_add(argv, UML_SKIP_BENCHMARKS);
+	}
+	if (u->ubd0 != NULL)
+		strv_addf(argv, "ubd0=%s", u->ubd0);
+	if (u->init != NULL)
+		strv_addf(argv, "init=%s", u->init);
+	switch (u->console) {
+	case UML_CONSOLE_LOG:
+		strv_add(argv, "con0=fd:0,fd:1");
+		strv_add(argv, "con=null");
+		if (!log_verbose)
+			strv_add(argv, "quiet");
+		break;
+	case UML_CONSOLE_COMMAND:
+		/* con1 carries the command's stdout, con2 its stderr. */
+		strv_add(argv, "con=null");
+		strv_add(argv, log_verbose ? "con0=fd:0,fd:2" : "con0=null");
+		strv_add(argv, "con1=fd:0,fd:1");
+		strv_add(argv, log_verbose ? "con2=null,fd:2" :
+		    "con2=null,fd:3");
+		if (!log_verbose) {
+			strv_add(argv, "quiet");
+			strv_add(argv, "loglevel=0");
+		}
+		break;
+	case UML_CONSOLE_TERMINAL:
+		break;
+	}
+	if (u->init != NULL)
+		strv_addf(argv, "rsrun=%s", u->rundir);
+	/* UML's pid file and mconsole socket: not in ~/.uml, gone with us. */
+	if (!has_arg(&u->args, "uml_dir="))
+		strv_addf(argv, "uml_dir=%s", u->rundir);
+	if (u->console == UML_CONSOLE_TERMINAL) {
+		if (!has_arg(&u->args, "con0=") && !has_arg(&u->args, "con="))
+			strv_add(argv, "con0=fd:0,fd:1");
+		if (!has_arg(&u->args, "con="))
+			strv_add(argv, "con=null");
+	}
+	if (u->net != NULL)
+		net_arg(u->net, argv);
+	for (i = 0; i < u->args.n; i++)
+		strv_add(argv, u->args.v[i]);
+}
+
+/*
+ * What the kernel says as it runs. A guest whose image writes failed (the
+ * host's disk full) may still see every module succeed: its page cache
+ * hid the errors, and the kernel's message is the only trace. Both are
+ * looked for across the seam with the previous chunk.
+ */
+struct watch {
+	char	 seam[64];
+	size_t	 seamlen;
+	int	 io_error;
+	int	 panicked;
+};
+
+static void
+watch_output(const char *buf, size_t n, void *arg)
+{
+	struct watch	*w = arg;
+	size_t		 len = w->seamlen + n, keep;
+	char		*text = xmalloc(len + 1);
+
+	memcpy(text, w->seam, w->seamlen);
+	memcpy(text + w->seamlen, buf, n);
+	if (memmem(text, len, "I/O error, dev ubd", 18) != NULL)
+		w->io_error = 1;
+	if (memmem(text, len, "Kernel panic - not syncing", 26) != NULL)
+		w->panicked = 1;
+	keep = len < sizeof w->seam ? len : sizeof w->seam;
+	memcpy(w->seam, text + len - keep, keep);
+	w->seamlen = keep;
+	free(text);
+}
+
+/*
+ * UML runs the uml_net helper (transport=tuntap) by name from its PATH, so
+ * ours (in dir) goes first. Empty entries are dropped: UML's own lookup
+ * would take one as the current directory. Returns the PATH to restore.
+ */
+static char *
+path_first(const char *dir)
+{
+	const char	*old = getenv("PATH");
+	struct strv	 dirs = { 0 };
+	char		*saved, *joined;
+
+	saved = xstrdup(old != NULL ? old : "");
+	strv_add(&dirs, dir);
+	strv_split(&dirs, old != NULL ? old : "/usr/bin:/bin", ":");
+	joined = strv_join(&dirs, ":");
+	setenv("PATH", joined, 1);
+	free(joined);
+	strv_free(&dirs);
+	return (saved);
+}
+
+/* Run UML as u says, under supervision; *r says how it ended. */
+void
+uml_launch(const struct uml *u, struct uml_result *r)
+{
+	struct strv		 argv = { 0 };
+	struct spawn		 sp;
+	struct spawn_result	 sr;
+	struct usernet		*un = NULL;
+	struct watch		 w;
+	char			*line, *path = NULL;
+
+	memset(r, 0, sizeof *r);
+	memset(&w, 0, sizeof w);
+	memset(&sp, 0, sizeof sp);
+	uml_argv(u, &argv);
+	if (u->console == UML_CONSOLE_LOG) {
+		line = strv_join(&argv, " ");
+		log_info("booting UML: %s", line);
+		free(line);
+	}
+	sp.argv = argv.v;
+	sp.timeout = u->timeout;
+	/* UML carries each guest process in a host one: see SPAWN_ONECPU. */
+	sp.flags = SPAWN_ONECPU;
+	if (u->console == UML_CONSOLE_COMMAND)
+		sp.flags |= SPAWN_PASSTHROUGH | (log_verbose ? 0 : SPAWN_FD3);
+	else if (u->console == UML_CONSOLE_TERMINAL)
+		sp.flags |= SPAWN_PASSTHROUGH | SPAWN_STDIN;
+	sp.seen = watch_output;
+	sp.seen_arg = &w;
+	if (u->net != NULL && strcmp(env_get(u->net, "transport"),
+	    "user") == 0) {
+		if ((un = usernet_new(u->net, &r->cause)) == NULL) {
+			r->end = UML_NOT_STARTED;
+			strv_free(&argv);
+			return;
+		}
+		sp.peer = usernet_peer(un);
+	}
+	if (u->libexecdir != NULL)
+		path = path_first(u->libexecdir);
+	spawn(&sp, &sr);
+	if (path != NULL) {
+		setenv("PATH", path, 1);
+		free(path);
+	}
+	if (un != NULL)
+		usernet_free(un);
+	strv_free(&argv);
+
+	r->io_error = w.io_error;
+	r->cause = sr.cause;
+	switch (sr.end) {
+	case SPAWN_EXITED:
+		r->end = w.panicked ? UML_PANICKED : UML_EXITED;
+		r->status = sr.code;
+		break;
+	case SPAWN_SIGNALED:
+		r->end = UML_KILLED;
+		r->status = sr.code;
+		break;
+	case SPAWN_TIMEDOUT:
+		r->end = UML_TIMEDOUT;
+		break;
+	case SPAWN_INTERRUPTED:
+		r->end = UML_INTERRUPTED;
+		break;
+	case SPAWN_PEER_FAILED:
+		r->end = UML_NET_FAILED;
+		break;
+	case SPAWN_NOT_STARTED:
+		r->end = UML_NOT_STARTED;
+		break;
+	}
+}
+
+void
+uml_result_free(struct uml_result *r)
+{
+	free(r->cause);
+	memset(r, 0, sizeof *r);
+}

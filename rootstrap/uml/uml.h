@@ -1,0 +1,84 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The rootstrap authors
+ */
+
+#ifndef ROOTSTRAP_UML_H
+#define ROOTSTRAP_UML_H
+
+/*
+ * UML supervision: the one launcher of the kernel for builds, `run`,
+ * `boot` and `import` (its command line, network, consoles and how the
+ * run ended), the user-mode network beside it, the run directory the host
+ * and the guest share, and what a kernel offers. Calls only util (and
+ * libslirp).
+ */
+
+#include "util/util.h"
+
+/* launch.c: one UML run */
+enum uml_console {
+	UML_CONSOLE_LOG,	/* con0 into the transcript (builds) */
+	UML_CONSOLE_COMMAND,	/* con1, con2: a command's stdout, stderr (run) */
+	UML_CONSOLE_TERMINAL,	/* con0 on our terminal, stdin and all (boot) */
+};
+struct uml {
+	const char	*kernel;
+	const char	*mem;		/* NULL: not given (boot) */
+	const char	*ubd0;		/* "FILE" or "COW,FILE"; NULL: in args */
+	const char	*init;		/* the builder, on a read-only hostfs
+					   root; NULL: the image's own init */
+	const char	*rundir;	/* rsrun= (with init) and uml_dir= */
+	enum uml_console console;
+	const env_t	*net;		/* [network]'s settings; NULL: none */
+	const char	*libexecdir;	/* our uml_net: first on UML's PATH */
+	struct strv	 args;		/* the rest: modules', config's, user's */
+	int		 timeout;	/* seconds; 0: none */
+};
+enum uml_end {
+	UML_EXITED,		/* status: UML's exit status */
+	UML_PANICKED,		/* the kernel said so; status as above */
+	UML_KILLED,		/* status: the signal */
+	UML_TIMEDOUT,
+	UML_INTERRUPTED,	/* rootstrap was: spawn_signal says by what */
+	UML_NET_FAILED,		/* the user-mode network beside it */
+	UML_NOT_STARTED,
+};
+struct uml_result {
+	enum uml_end	 end;
+	int		 status;
+	int		 io_error;	/* the guest saw its image's writes fail */
+	char		*cause;		/* what happened, but for UML_EXITED */
+};
+#define USERNET_FD	4	/* vecN:transport=fd,fd=USERNET_FD */
+void		 uml_argv(const struct uml *, struct strv *);
+void		 uml_launch(const struct uml *, struct uml_result *);
+void		 uml_result_free(struct uml_result *);
+
+/* usernet.c: transport=user, libslirp beside UML */
+struct usernet;
+struct usernet	*usernet_new(const env_t *, char **);
+const struct spawn_peer *usernet_peer(struct usernet *);
+void		 usernet_free(struct usernet *);
+
+/* rundir.c: the directory the host and the guest share */
+char		*rundir_make(const char *, char **);
+int		 rundir_sweep(void);
+
+/* kernel.c: what a kernel offers, and needs of the host */
+struct uml_kernel {
+	char		*path;		/* on rootstrap's PATH */
+	char		*help;		/* what --help says */
+	int		 answered;	/* --help exited 0 */
+	int		 is_uml;	/* ... and says User Mode Linux */
+	int		 hostfs, ubd;	/* it has them */
+	int		 elf;		/* not a wrapper: transports known */
+	struct strv	 transports;	/* slirp, tuntap, ..., vec */
+};
+int		 uml_kernel_probe(const char *, struct uml_kernel *);
+void		 uml_kernel_free(struct uml_kernel *);
+const char	*uml_tmpdir(void);
+int		 uml_exec_dir(const char *, char **);
+char		*uml_diagnose(const char *, const char *, const char *, int);
+
+#endif
