@@ -477,10 +477,18 @@ spawn(const struct spawn *sp, struct spawn_result *r)
 				left = 0;
 		} else if (exited)
 			left = 2000;	/* output of stragglers, briefly */
+		/*
+		 * Without spawn_init() no signalfd wakes us when the child
+		 * exits after closing its output: look again soon.
+		 */
+		if (spawn_sfd == -1 && !exited && !open_out &&
+		    (left < 0 || left > 20))
+			left = 20;
 		n = poll(pfd, 2, (int)left);
 		if (exited && (n == 0 || !open_out))
 			break;
-		if (n == 0 && !timedout && !exited) {
+		if (n == 0 && !timedout && !exited && deadline != 0 &&
+		    now_ms() >= deadline) {
 			timedout = 1;
 			kill(-pid, SIGKILL);
 		}
