@@ -4,7 +4,6 @@
  */
 
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -99,15 +98,6 @@ norm_path(const char *name)
 	return (s);
 }
 
-/* A file, directory, symlink (data: its target) or device in the image. */
-static int
-put(struct unpack *u, const char *path, mode_t mode, const char *data,
-    size_t len, dev_t rdev, char **cause)
-{
-	return (populate_put(u->p, path, mode, data, len, rdev, u->now,
-	    cause));
-}
-
 /*
  * Where a path of a package lands: under /usr when it goes through one of
  * the merged directories, whose link to usr/ is made on first use, as
@@ -122,7 +112,8 @@ merge_link(struct unpack *u, size_t i, char **cause)
 	if (u->merged[i])
 		return (0);
 	xasprintf(&link, "usr/%s", merged_dirs[i]);
-	rc = put(u, merged_dirs[i], AE_IFLNK | 0777, link, 0, 0, cause);
+	rc = populate_put(u->p, merged_dirs[i], AE_IFLNK | 0777, link, 0, 0,
+	    u->now, cause);
 	free(link);
 	u->merged[i] = rc == 0;
 	return (rc);
@@ -336,15 +327,16 @@ write_info(struct unpack *u, struct pkg *k, char **cause)
 	int	 rc = 0;
 
 	xasprintf(&path, "var/lib/dpkg/info/%s.list", k->name);
-	rc = put(u, path, AE_IFREG | 0644, k->list.s, k->list.len, 0, cause);
+	rc = populate_put(u->p, path, AE_IFREG | 0644, k->list.s, k->list.len,
+	    0, u->now, cause);
 	free(path);
 	for (i = 0; i < k->nm && rc == 0; i++) {
 		if (strcmp(k->m[i].name, "control") == 0)
 			continue;
 		xasprintf(&path, "var/lib/dpkg/info/%s.%s", k->name,
 		    k->m[i].name);
-		rc = put(u, path, AE_IFREG | k->m[i].mode, k->m[i].data,
-		    k->m[i].len, 0, cause);
+		rc = populate_put(u->p, path, AE_IFREG | k->m[i].mode,
+		    k->m[i].data, k->m[i].len, 0, u->now, cause);
 		free(path);
 	}
 	return (rc);
