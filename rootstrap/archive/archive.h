@@ -46,6 +46,8 @@ int		 debset_fetch(const env_t *, const env_t *, struct debset *,
 		     char **);
 int		 debset_resolve(const env_t *, const env_t *, struct debset *,
 		     char **);
+int		 debset_named(const env_t *, const env_t *, const struct strv *,
+		     struct debset *, char **);
 void		 debset_free(struct debset *);
 
 /* packages.c: the stanzas of Packages files, as far as we need them. */
@@ -94,6 +96,7 @@ const struct release_file *release_find(const struct release *,
 		     const char *);
 int		 release_check(const struct release *, const char *, time_t,
 		     char **);
+int		 release_current(const struct release *, time_t, char **);
 int		 release_verify(const char *, const char *, char **, size_t *,
 		     char **);
 void		 release_free(struct release *);
@@ -135,6 +138,10 @@ int		 sha256_update_file(struct sha256_ctx *, const char *,
 int		 sha256_file(const char *, char[65], uint64_t *, char **);
 void		 sha256_buf(const void *, size_t, char[65]);
 void		 sha256_hex(struct sha256_ctx *, char[65]);
+
+/* debfile.c: files out of a .deb */
+int		 deb_extract(const char *, const char *const *, const char *,
+		     char **);
 
 /* mirror.c: single requests to the mirror, outside a fetch */
 int		 mirror_request(const char *, const char *, char **, size_t *,

@@ -48,8 +48,8 @@
 #error "unknown Debian architecture for this host"
 #endif
 
-static int	 debset_get(const env_t *, const env_t *, struct debset *,
-		     int, char **);
+static int	 debset_get(const env_t *, const env_t *, const struct strv *,
+		     struct debset *, int, char **);
 
 struct debctx {
 	const env_t		*env;
@@ -60,6 +60,7 @@ struct debctx {
 	struct fetch_opts	 fo;
 	struct release		 rel;
 	struct index		 idx;
+	int			 expired_ok;	/* Valid-Until not enforced */
 };
 
 /* [debian] cache, else $XDG_CACHE_HOME/rootstrap/debs, else ~/.cache/... */
@@ -159,10 +160,16 @@ debs_release(struct debctx *c, char **cause)
 		goto out;
 	}
 	if (release_parse(&c->rel, text, len, &why) != 0 ||
-	    release_check(&c->rel, c->suite, time(NULL), &why) != 0) {
+	    release_check(&c->rel, c->suite, c->expired_ok ? 0 : time(NULL),
+	    &why) != 0) {
 		xasprintf(cause, "%s: refused: %s", it.url, why);
 		goto out;
 	}
+	/* Said every time it happens: a waiver is not a check. */
+	if (c->expired_ok && release_current(&c->rel, time(NULL), &why) != 0)
+		log_warnx("%s: %s; used anyway, as asked (Valid-Until not "
+		    "enforced): its signature and every file's SHA256 are "
+		    "still checked", it.url, why);
 	rc = 0;
 out:
 	unlink(it.dest);
@@ -384,6 +391,8 @@ debctx_setup(struct debctx *c, const env_t *env, const env_t *global)
 		c->fo.stall = strtol(v, NULL, 10);
 	c->fo.parallel = FETCH_PARALLEL;
 	c->fo.retries = FETCH_RETRIES;
+	c->expired_ok = (v = env_get(env, "check_valid_until")) != NULL &&
+	    !str_yes(v);
 }
 
 /*
@@ -395,7 +404,7 @@ int
 debset_fetch(const env_t *debian_env, const env_t *global_env,
     struct debset *out, char **cause)
 {
-	return (debset_get(debian_env, global_env, out, 1, cause));
+	return (debset_get(debian_env, global_env, NULL, out, 1, cause));
 }
 
 /* The same without fetching the .debs: paths are where they would be. */
@@ -403,12 +412,44 @@ int
 debset_resolve(const env_t *debian_env, const env_t *global_env,
     struct debset *out, char **cause)
 {
-	return (debset_get(debian_env, global_env, out, 0, cause));
+	return (debset_get(debian_env, global_env, NULL, out, 0, cause));
+}
+
+/*
+ * The packages named, alone (not what they depend on), from the suite
+ * and mirror of env, fetched and verified; in the order named.
+ */
+int
+debset_named(const env_t *env, const env_t *global_env,
+    const struct strv *names, struct debset *out, char **cause)
+{
+	return (debset_get(env, global_env, names, out, 1, cause));
+}
+
+/* The stanzas of names, in their order; -1 naming one the index lacks. */
+static const struct stanza **
+named_order(const struct debctx *c, const struct strv *names, size_t *n,
+    char **cause)
+{
+	const struct stanza	**order;
+	size_t			  i;
+
+	order = xcalloc(names->n + 1, sizeof *order);
+	for (i = 0; i < names->n; i++) {
+		if ((order[i] = index_lookup(&c->idx, names->v[i])) == NULL) {
+			xasprintf(cause, "%s %s: no package %s", c->mirror,
+			    c->suite, names->v[i]);
+			free(order);
+			return (NULL);
+		}
+	}
+	*n = names->n;
+	return (order);
 }
 
 static int
 debset_get(const env_t *debian_env, const env_t *global_env,
-    struct debset *out, int download, char **cause)
+    const struct strv *names, struct debset *out, int download, char **cause)
 {
 	struct debctx		  c;
 	struct resolve_in	  in;
@@ -452,6 +493,11 @@ debset_get(const env_t *debian_env, const env_t *global_env,
 
 	if (debs_release(&c, cause) != 0 || debs_indexes(&c, cause) != 0)
 		goto out;
+	if (names != NULL &&
+	    (order = named_order(&c, names, &n, cause)) == NULL)
+		goto out;
+	if (names != NULL)
+		goto fetch;
 
 	/* Which packages. */
 	memset(&in, 0, sizeof in);
@@ -472,6 +518,7 @@ debset_get(const env_t *debian_env, const env_t *global_env,
 	log_debug("%s: %zu stanzas, %zu required, %zu more", __func__,
 	    c.idx.n, required.n, base.n);
 
+fetch:
 	/* What the cache lacks. */
 	items = xcalloc(n + 1, sizeof *items);
 	for (i = 0; i < n; i++) {

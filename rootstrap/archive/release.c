@@ -169,8 +169,6 @@ int
 release_check(const struct release *rel, const char *suite, time_t now,
     char **cause)
 {
-	time_t	 until;
-
 	if ((rel->suite == NULL || strcmp(rel->suite, suite) != 0) &&
 	    (rel->codename == NULL || strcmp(rel->codename, suite) != 0)) {
 		xasprintf(cause, "it is for suite '%s' (codename '%s'), not "
@@ -178,17 +176,26 @@ release_check(const struct release *rel, const char *suite, time_t now,
 		    rel->codename != NULL ? rel->codename : "", suite);
 		return (-1);
 	}
-	if (rel->valid_until != NULL) {
-		if (release_date(rel->valid_until, &until) != 0) {
-			xasprintf(cause, "bad Valid-Until date '%.64s'",
-			    rel->valid_until);
-			return (-1);
-		}
-		if (until < now) {
-			xasprintf(cause, "it expired (Valid-Until: %.64s)",
-			    rel->valid_until);
-			return (-1);
-		}
+	return (release_current(rel, now, cause));
+}
+
+/* Whether Valid-Until, if the file has one, is still ahead of now. */
+int
+release_current(const struct release *rel, time_t now, char **cause)
+{
+	time_t	 until;
+
+	if (rel->valid_until == NULL)
+		return (0);
+	if (release_date(rel->valid_until, &until) != 0) {
+		xasprintf(cause, "bad Valid-Until date '%.64s'",
+		    rel->valid_until);
+		return (-1);
+	}
+	if (until < now) {
+		xasprintf(cause, "it expired (Valid-Until: %.64s)",
+		    rel->valid_until);
+		return (-1);
 	}
 	return (0);
 }

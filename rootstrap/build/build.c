@@ -29,6 +29,7 @@ build_free(struct build *b)
 	plan_free(&b->plan);
 	conf_free(&b->conf);
 	debset_free(&b->debs);
+	kernel_free(&b->kernel);
 	free(b->builder);
 	free(b->libexecdir);
 	free(b->cachedir);
@@ -220,6 +221,29 @@ build_check(struct build *b)
 }
 
 /*
+ * The kernel the build boots (kernel.c), fetched when fetch and it must
+ * be, and whether it offers what the plan asks of it.
+ */
+static void
+build_kernel(struct build *b, int fetch)
+{
+	const struct step	*net = plan_stock(&b->plan, HAS_NETWORK);
+	char			*cause = NULL;
+
+	if (kernel_choose(&b->plan.global, &b->plan.debian, fetch, &b->kernel,
+	    &cause) != 0)
+		errx(EXIT_USAGE, "kernel: %s; nothing was built", cause);
+	if (!fetch)
+		return;
+	log_info("kernel: %s", b->kernel.origin);
+	if (!b->kernel.k.is_uml)
+		return;		/* the boot says what it is (uml_diagnose) */
+	if (uml_net_check(&b->kernel.k, net != NULL ? &net->env : NULL,
+	    &cause) != 0)
+		errx(EXIT_USAGE, "%s; nothing was built", cause);
+}
+
+/*
  * What the configuration cannot show: files killed builds left here, a
  * TMPDIR UML cannot map its memory in, a suite the mirror does not have.
  * Found before anything is made, in a second rather than minutes in.
@@ -237,6 +261,7 @@ build_preflight(struct build *b)
 	rundir_sweep();
 	if (uml_exec_dir(uml_tmpdir(), &cause) != 0)
 		errx(EXIT_BUILD, "%s; nothing was built", cause);
+	build_kernel(b, 1);
 	if ((s = plan_stock(&b->plan, HAS_ARCHIVE)) == NULL)
 		return;
 	rc = mirror_check(env_get(&b->plan.debian, "mirror"),
@@ -261,8 +286,7 @@ build_diagnose(struct build *b)
 	started = stat(status, &st) == 0;
 	free(status);
 	dir = path_dir(b->tmpimage != NULL ? b->tmpimage : b->image);
-	hint = uml_diagnose(spawn_tail(), dir,
-	    env_get(&b->plan.global, "kernel"), started);
+	hint = uml_diagnose(spawn_tail(), dir, b->kernel.k.path, started);
 	if (hint != NULL)
 		log_error("%s", hint);
 	free(hint);
@@ -278,7 +302,8 @@ build_uml(struct build *b, struct uml *u)
 	char			*ubd;
 
 	memset(u, 0, sizeof *u);
-	u->kernel = env_get(&b->plan.global, "kernel");
+	u->kernel = b->kernel.k.path;
+	u->probe = &b->kernel.k;
 	u->mem = env_get(&b->plan.global, "mem");
 	u->rundir = b->rundir != NULL ? b->rundir : "RUNDIR";
 	xasprintf(&ubd, "%s/image", u->rundir);
@@ -392,10 +417,12 @@ build_dry_run(struct build *b)
 	struct uml	 u;
 	char		*line;
 
+	build_kernel(b, 0);
 	build_uml(b, &u);
 	uml_argv(&u, &argv);
 	build_uml_free(&u);
 	line = strv_join(&argv, " ");
+	printf("kernel: %s\n", b->kernel.origin);
 	printf("uml: %s\n", line);
 	free(line);
 	strv_free(&argv);

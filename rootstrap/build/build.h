@@ -34,6 +34,13 @@ struct build_opts {
 	int		 no_cache;
 };
 
+/* kernel.c: the UML kernel, chosen, fetched, made to run here */
+/* The UML kernel chosen (kernel.c). */
+struct kernel {
+	struct uml_kernel k;		/* k.path is what runs */
+	char		*origin;	/* where it came from, one line */
+};
+
 /* A build under way. */
 struct build {
 	const struct build_opts *o;
@@ -48,6 +55,7 @@ struct build {
 	char		*cachewhat;
 	uint64_t	 import_inodes;
 	const struct step *filler;	/* the step the host fills the image for */
+	struct kernel	 kernel;
 	struct debset	 debs;
 	struct conf	 conf;
 	struct plan	 plan;
@@ -73,13 +81,20 @@ void		 prepare_fetch(struct build *);
 void		 prepare_fill(struct build *);
 void		 prepare_rundir(struct build *);
 
+/* kernel.c */
+char		*kernel_dir(void);
+int		 kernel_choose(const env_t *, const env_t *, int,
+		     struct kernel *, char **);
+int		 kernel_choose_default(const char *, struct kernel *, char **);
+void		 kernel_free(struct kernel *);
+
 /* reproduce.c */
 void		 reproduce(struct build *, long long, uint64_t);
 
 /* imgcache.c: builds kept, keyed by everything that made them */
 char		*imgcache_dir(void);
 char		*imgcache_key(const struct plan *, const char *, const char *,
-		     char **);
+		     const char *, char **);
 char		*imgcache_lookup(const char *, const char *);
 int		 imgcache_reuse(struct build *);
 void		 imgcache_store(struct build *);

@@ -84,7 +84,8 @@ runtime_key(const char *kv)
 {
 	static const char *const keys[] = { "cache", "http_proxy",
 	    "https_proxy", "ftp_proxy", "no_proxy", "timeout", "mem", "kernel",
-	    "umlargs", "ROOTSTRAP_WORKDIR", "stall_timeout", NULL };
+	    "kernel_suite", "kernel_check_valid_until", "umlargs",
+	    "ROOTSTRAP_WORKDIR", "stall_timeout", NULL };
 	size_t	 i, len;
 
 	for (i = 0; keys[i] != NULL; i++) {
@@ -168,14 +169,14 @@ plan_uuids(const struct plan *p, char uuid[37], char seed[37])
  * the build is not cached.
  */
 char *
-imgcache_key(const struct plan *p, const char *builder, const char *extra,
-    char **cause)
+imgcache_key(const struct plan *p, const char *builder, const char *kernel,
+    const char *extra, char **cause)
 {
 	struct sha256_ctx	 h;
 	struct stat		 st;
 	uint8_t			 d[SHA256_DIGEST_SIZE];
 	const char		*slash;
-	char			*key, *kernel, *shortcut;
+	char			*key, *shortcut;
 	size_t			 i;
 
 	sha256_init(&h);
@@ -193,17 +194,14 @@ imgcache_key(const struct plan *p, const char *builder, const char *extra,
 		}
 		free(shortcut);
 	}
-	kernel = host_which(env_get(&p->global, "kernel"));
-	if (kernel == NULL || stat(kernel, &st) != 0) {
-		xasprintf(cause, "%s: not found", env_get(&p->global, "kernel"));
-		free(kernel);
+	if (stat(kernel, &st) != 0) {
+		xasprintf(cause, "%s: %s", kernel, strerror(errno));
 		return (NULL);
 	}
 	xasprintf(&key, "%s %lld %lld %lld", kernel, (long long)st.st_size,
 	    (long long)st.st_mtime, source_date_epoch());
 	hash_str(&h, key);
 	free(key);
-	free(kernel);
 	hash_str(&h, extra != NULL ? extra : "");
 	if (hash_plan(&h, p, 1, cause) != 0)
 		return (NULL);
@@ -244,8 +242,8 @@ imgcache_reuse(struct build *b)
 
 	if (b->o->no_cache || (b->cachedir = imgcache_dir()) == NULL)
 		return (0);
-	if ((b->cachekey = imgcache_key(&b->plan, b->builder, b->o->umlextra,
-	    &cause)) == NULL) {
+	if ((b->cachekey = imgcache_key(&b->plan, b->builder,
+	    b->kernel.k.path, b->o->umlextra, &cause)) == NULL) {
 		log_warnx("image cache not used: %s", cause);
 		free(cause);
 		return (0);
@@ -376,8 +374,8 @@ imgcache_dry_run(struct build *b)
 		printf("cache: not used\n");
 		return;
 	}
-	if ((key = imgcache_key(&b->plan, b->builder, b->o->umlextra,
-	    &cause)) == NULL) {
+	if ((key = imgcache_key(&b->plan, b->builder, b->kernel.k.path,
+	    b->o->umlextra, &cause)) == NULL) {
 		printf("cache: not used: %s\n", cause);
 		free(cause);
 	} else {

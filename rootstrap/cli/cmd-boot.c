@@ -34,20 +34,21 @@ cmd_boot(int argc, char **argv)
 	const char		*net = "user";
 	struct uml		 u;
 	struct uml_result	 r;
+	struct kernel		 kn;
+	const char		*kernel = "auto";
 	env_t			 env = { 0 };
 	char			*dir, *cause = NULL;
 	uint64_t		 timeout = 0;
 	int			 ch, i, rc;
 
 	memset(&u, 0, sizeof u);
-	u.kernel = "linux.uml";
 	while ((ch = getopt_long(argc, argv, "+hk:N:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			return (CMD_HELP);
 		case 'k':
-			u.kernel = optarg;
+			kernel = optarg;
 			break;
 		case 'N':
 			net = optarg;
@@ -73,9 +74,6 @@ cmd_boot(int argc, char **argv)
 		warnx("boot: no UML arguments (at least ubd0=IMAGE)");
 		return (CMD_USAGE);
 	}
-	if (!host_has_program(u.kernel))
-		errx(EXIT_USAGE, "%s: not found (apt-get install "
-		    "user-mode-linux, or use --kernel)", u.kernel);
 	for (i = 0; i < argc; i++)
 		strv_add(&u.args, argv[i]);
 	for (i = 0; i < argc; i++) {
@@ -91,6 +89,12 @@ cmd_boot(int argc, char **argv)
 	 * run directory serves (its image link is not used here).
 	 */
 	spawn_init();
+	if (kernel_choose_default(kernel, &kn, &cause) != 0 ||
+	    kn.k.path == NULL)
+		errx(EXIT_USAGE, "%s: not found (apt-get install "
+		    "user-mode-linux, or use --kernel)", kernel);
+	u.kernel = kn.k.path;
+	u.probe = &kn.k;
 	if ((dir = rundir_make("/dev/null", &cause)) == NULL)
 		errx(EXIT_BUILD, "%s", cause);
 	u.rundir = dir;
@@ -106,6 +110,7 @@ cmd_boot(int argc, char **argv)
 	strv_free(&env);
 	strv_free(&u.args);
 	free((char *)u.libexecdir);
+	kernel_free(&kn);
 	file_remove_tree(dir);
 	free(dir);
 	switch (r.end) {
@@ -139,7 +144,7 @@ const struct cmd_entry cmd_boot_entry = {
 "Boot User-Mode Linux with umlarg (e.g. ubd0=root_fs) and the image's own\n"
 "init, the console on this terminal, and rootstrap's network:\n"
 "\n"
-"  -k, --kernel KERNEL    UML kernel (default linux.uml)\n"
+"  -k, --kernel KERNEL    UML kernel (default auto: see rootstrap check)\n"
 "  -N, --net TRANSPORT    user (default: vec0, libslirp NAT run by rootstrap),\n"
 "                         slirp (eth0 through the slirp program) or none\n"
 "  -t, --timeout SECONDS  kill the guest after SECONDS (default: never)\n"

@@ -52,65 +52,87 @@ check_item(struct check *ck, const char *status, const char *item,
 
 /* The kernel, what it can do, and whether the configured transport is in. */
 static void
-check_kernel(struct check *ck, const char *name, const char *transport)
+check_kernel(struct check *ck, const struct plan *p)
 {
-	struct uml_kernel	 k;
+	const char		*transport = env_get(&p->net, "transport");
+	const char		*name = env_get(&p->global, "kernel");
+	struct kernel		 kn;
+	struct uml_kernel	*k = &kn.k;
 	const char		*want;
-	char			*list;
+	char			*list, *cause = NULL;
 
-	if (uml_kernel_probe(name, &k) != 0) {
+	if (kernel_choose(&p->global, &p->debian, 0, &kn, &cause) != 0 ||
+	    k->path == NULL) {
 		check_item(ck, "error", "kernel", "%s: not found or not "
 		    "executable; fix: apt-get install user-mode-linux, or set "
-		    "kernel= to a UML kernel", name);
-		uml_kernel_free(&k);
+		    "kernel= to a UML kernel", k->path == NULL &&
+		    strcmp(name, "auto") == 0 ? "linux.uml" : name);
+		free(cause);
+		kernel_free(&kn);
 		return;
 	}
-	if (!k.is_uml) {
+	if (!k->is_uml) {
 		check_item(ck, "error", "kernel", "%s: not a User-Mode Linux "
 		    "kernel ('%s --help' %s); fix: apt-get install "
-		    "user-mode-linux, or set kernel=", k.path, k.path,
-		    k.answered ? "does not say User Mode Linux" : "failed");
-		uml_kernel_free(&k);
+		    "user-mode-linux, or set kernel=", k->path, k->path,
+		    k->answered ? "does not say User Mode Linux" : "failed");
+		kernel_free(&kn);
 		return;
 	}
-	check_item(ck, "ok", "kernel", "%s", k.path);
-	if (!k.hostfs)
+	check_item(ck, "ok", "kernel", "%s, Linux %s: %s", k->path,
+	    k->version, kn.origin);
+	if (strcmp(name, "auto") == 0 &&
+	    *env_get(&p->global, "kernel_suite") != '\0' &&
+	    strncmp(kn.origin, "the host's", 10) == 0)
+		check_item(ck, "warning", "kernel", "the %s kernel is not in "
+		    "the cache yet, so auto would use the host's; fix: "
+		    "rootstrap fetch (a build fetches it too)",
+		    env_get(&p->global, "kernel_suite"));
+	if (k->seccomp)
+		check_item(ck, "ok", "mode", "seccomp: a guest's system calls "
+		    "and page faults need no ptrace round trip");
+	else
+		check_item(ck, "ok", "mode", "ptrace (Linux %s has no seccomp "
+		    "mode; 6.16 and later have)", k->version);
+	if (!k->hostfs)
 		check_item(ck, "error", "hostfs", "%s has no hostfs, which a "
 		    "build boots from; fix: use Debian's user-mode-linux "
-		    "kernel, or one built with CONFIG_HOSTFS", k.path);
+		    "kernel, or one built with CONFIG_HOSTFS", k->path);
 	else
 		check_item(ck, "ok", "hostfs", "the host's / can be the "
 		    "guest's root");
-	if (!k.ubd)
+	if (!k->ubd)
 		check_item(ck, "error", "ubd", "%s has no ubd block devices, "
 		    "which hold the image; fix: a kernel with "
-		    "CONFIG_BLK_DEV_UBD", k.path);
+		    "CONFIG_BLK_DEV_UBD", k->path);
 	else
 		check_item(ck, "ok", "ubd", "the image can be a block device");
 
-	if (!k.elf) {
+	if (!k->elf && k->legacy) {
 		check_item(ck, "warning", "transports", "%s is not an ELF "
 		    "binary (a wrapper?), so its transports are not known",
-		    k.path);
-		uml_kernel_free(&k);
+		    k->path);
+		kernel_free(&kn);
 		return;
 	}
-	list = k.transports.n > 0 ? strv_join(&k.transports, " ") :
+	list = k->transports.n > 0 ? strv_join(&k->transports, " ") :
 	    xstrdup("none");
-	/* transport=user is the vector driver's fd transport. */
-	want = strcmp(transport, "user") == 0 ? "vec" : transport;
+	/* user is the vector driver's fd transport; tuntap works on both. */
+	want = strcmp(transport, "user") == 0 ||
+	    (strcmp(transport, "tuntap") == 0 && !k->legacy) ? "vec" :
+	    transport;
 	if (strcmp(transport, "none") == 0)
 		check_item(ck, "ok", "transports", "%s (transport=none needs "
 		    "none)", list);
-	else if (strv_has(&k.transports, want))
+	else if (strv_has(&k->transports, want))
 		check_item(ck, "ok", "transports", "%s", list);
 	else
 		check_item(ck, "error", "transports", "%s has no %s "
 		    "transport (it has: %s); fix: choose another "
-		    "[network] transport, or another kernel", k.path, want,
+		    "[network] transport, or another kernel", k->path, want,
 		    list);
 	free(list);
-	uml_kernel_free(&k);
+	kernel_free(&kn);
 }
 
 /* Whether the helper may create tap devices: setuid root or the cap. */
@@ -272,8 +294,7 @@ cmd_check(int argc, char **argv)
 	if (c.errors.n == 0)
 		check_item(&ck, "ok", "configuration", "no errors");
 
-	check_kernel(&ck, env_get(&p.global, "kernel"),
-	    env_get(&p.net, "transport"));
+	check_kernel(&ck, &p);
 	if (uml_exec_dir(tmp, &cause) == 0)
 		check_item(&ck, "ok", "exec memory", "%s allows executable "
 		    "mappings", tmp);

@@ -93,7 +93,7 @@ run_args(struct run *r, int argc, char **argv)
 	char		*cause;
 	int		 ch, i;
 
-	r->kernel = "linux.uml";
+	r->kernel = "auto";
 	r->mem = "256M";
 	r->timeout = 600;
 	r->spec.net = xstrdup("none");
@@ -189,9 +189,6 @@ check_image(const struct run *r)
 	if (access(r->image, r->snapshot ? R_OK : R_OK | W_OK) != 0)
 		err(EXIT_USAGE, "%s%s", name, r->snapshot ? "" :
 		    " (use --snapshot to run on a read-only image)");
-	if (!host_has_program(r->kernel))
-		errx(EXIT_USAGE, "%s: not found (apt-get install "
-		    "user-mode-linux, or use --kernel)", r->kernel);
 }
 
 /* The command's exit status, as the builder wrote it. */
@@ -216,6 +213,7 @@ cmd_run(int argc, char **argv)
 	struct run		 r;
 	struct uml		 u;
 	struct uml_result	 res;
+	struct kernel		 kn;
 	env_t			 net = { 0 };
 	char			*path, *ubd, *builder, *cause = NULL;
 	int			 status;
@@ -225,13 +223,17 @@ cmd_run(int argc, char **argv)
 	if ((status = run_args(&r, argc, argv)) != 0)
 		return (status);
 	check_image(&r);
+	spawn_init();
+	if (kernel_choose_default(r.kernel, &kn, &cause) != 0 ||
+	    kn.k.path == NULL)
+		errx(EXIT_USAGE, "%s: not found (apt-get install "
+		    "user-mode-linux, or use --kernel)", r.kernel);
 	memset(&u, 0, sizeof u);
 	u.libexecdir = libexec_dir();
 	xasprintf(&builder, "%s/builder", u.libexecdir);
 	if (access(builder, X_OK) != 0)
 		errx(EXIT_USAGE, "%s: %s (the builder; is rootstrap "
 		    "installed?)", builder, strerror(errno));
-	spawn_init();
 
 	if ((r.rundir = rundir_make(r.image, &cause)) == NULL)
 		errx(EXIT_BUILD, "%s", cause);
@@ -246,7 +248,8 @@ cmd_run(int argc, char **argv)
 		xasprintf(&ubd, "%s/cow,%s/image", r.rundir, r.rundir);
 	else
 		xasprintf(&ubd, "%s/image", r.rundir);
-	u.kernel = r.kernel;
+	u.kernel = kn.k.path;
+	u.probe = &kn.k;
 	u.mem = r.mem;
 	u.ubd0 = ubd;
 	u.init = builder;
@@ -266,6 +269,7 @@ cmd_run(int argc, char **argv)
 	free(ubd);
 	free(builder);
 	free((char *)u.libexecdir);
+	kernel_free(&kn);
 	status = run_status(&r);
 	file_remove_tree(r.rundir);
 
@@ -301,7 +305,7 @@ const struct cmd_entry cmd_run_entry = {
 "output is ours and its exit status is rootstrap's.\n"
 "\n"
 "  -C, --chdir DIR        run the command in DIR (default /)\n"
-"  -k, --kernel KERNEL    UML kernel (default linux.uml)\n"
+"  -k, --kernel KERNEL    UML kernel (default auto: see rootstrap check)\n"
 "  -m, --mem SIZE         guest memory (default 256M)\n"
 "  -N, --net TRANSPORT    none (default), slirp or user\n"
 "  -S, --snapshot         write to a copy-on-write file; image stays as it is\n"

@@ -298,6 +298,7 @@ plan_make(struct plan *p, struct conf *c, const struct plan_ctx *ctx)
 
 	/* Checks of values only make sense once the types are right. */
 	if (c->errors.n == 0 &&
+	    strcmp(env_get(&p->global, "kernel"), "auto") != 0 &&
 	    !host_has_program(env_get(&p->global, "kernel")))
 		conf_error(c, conf_find(c, "global", "kernel"), "kernel: %s: "
 		    "not found (apt-get install user-mode-linux, or set "

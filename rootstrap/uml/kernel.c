@@ -27,6 +27,7 @@
 
 #define KERNEL_HELP_MAX		(256 * 1024)
 #define KERNEL_HELP_TIMEOUT	10
+#define PROBE_MAGIC		"rootstrap-kernel-probe 1"
 
 /* A transport UML may have, and how its name shows in the kernel. */
 static const char *const kernel_transports[] = {
@@ -120,42 +121,176 @@ is_elf(const char *path)
 	return (elf);
 }
 
-/*
- * What the kernel name (looked up on rootstrap's PATH) is and offers.
- * Returns 0 if it could be asked (k->is_uml says whether it is UML), -1
- * if there is no such program; k is filled either way, to free.
- */
-int
-uml_kernel_probe(const char *name, struct uml_kernel *k)
+/* What kernel --help and --version say, and what its binary holds. */
+static void
+probe_run(struct uml_kernel *k)
 {
-	struct buf	 help = { NULL, 0, 0 };
+	struct buf	 help = { NULL, 0, 0 }, version = { NULL, 0, 0 };
 	char		*argv[3], *cause = NULL;
 	size_t		 i;
 	int		 rc;
 
-	memset(k, 0, sizeof *k);
-	if ((k->path = host_which(name)) == NULL)
-		return (-1);
 	argv[0] = k->path;
 	argv[1] = "--help";
 	argv[2] = NULL;
 	rc = spawn_capture(argv, KERNEL_HELP_TIMEOUT, &help, KERNEL_HELP_MAX,
 	    &cause);
 	free(cause);
-	k->help = help.s;
-	k->is_uml = rc == 0 && strstr(k->help, "User Mode Linux") != NULL;
+	cause = NULL;
 	k->answered = rc == 0;
-	k->hostfs = strstr(k->help, "hostfs=") != NULL;
-	k->ubd = strstr(k->help, "ubd<n>") != NULL;
+	k->is_uml = rc == 0 && strstr(help.s, "User Mode Linux") != NULL;
+	k->hostfs = strstr(help.s, "hostfs=") != NULL;
+	k->ubd = strstr(help.s, "ubd<n>") != NULL;
+	k->seccomp = strstr(help.s, "seccomp=") != NULL;
+	/* Linux 6.16 dropped ethN= and its transports; vecN: stayed. */
+	k->legacy = strstr(help.s, "eth[0-9]+=") != NULL;
 	/* A wrapper script's own text says nothing about the kernel's. */
-	if ((k->elf = is_elf(k->path))) {
+	if ((k->elf = is_elf(k->path)) && k->legacy) {
 		for (i = 0; kernel_transports[i] != NULL; i++) {
 			if (file_has_word(k->path, kernel_transports[i]))
 				strv_add(&k->transports, kernel_transports[i]);
 		}
-		if (strstr(k->help, "vec[0-9]+") != NULL)
-			strv_add(&k->transports, "vec");
 	}
+	if (strstr(help.s, "vec[0-9]+") != NULL)
+		strv_add(&k->transports, "vec");
+	argv[1] = "--version";
+	if (k->is_uml && spawn_capture(argv, KERNEL_HELP_TIMEOUT, &version,
+	    64, &cause) == 0 && version.len > 0)
+		k->version = xstrndup(version.s, strcspn(version.s, " \n"));
+	else
+		k->version = xstrdup("");
+	free(cause);
+	buf_free(&help);
+	buf_free(&version);
+}
+
+/* The probe's file in cachedir, named by what identifies the binary. */
+static char *
+probe_file(const char *cachedir, const char *path)
+{
+	struct stat	 st;
+	char		*id, *file;
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	const char	*p;
+
+	if (cachedir == NULL || stat(path, &st) != 0)
+		return (NULL);
+	xasprintf(&id, "%s %llu %llu %lld.%09ld %lld", path,
+	    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+	    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec,
+	    (long long)st.st_size);
+	/* FNV-1a: a name, not a defence; the file says whose it is. */
+	for (p = id; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+	xasprintf(&file, "%s/probe-%016llx", cachedir, (unsigned long long)h);
+	free(id);
+	return (file);
+}
+
+static int
+probe_load(struct uml_kernel *k, const char *file)
+{
+	struct recfile	 r;
+	char		*cause = NULL;
+	size_t		 i;
+
+	if (file == NULL ||
+	    recfile_read(file, PROBE_MAGIC, 65536, &r, &cause) != 0) {
+		free(cause);
+		return (-1);
+	}
+	for (i = 0; i < r.tags.n; i++) {
+		if (strcmp(r.tags.v[i], "path") == 0 &&
+		    strcmp(r.values.v[i], k->path) != 0)
+			break;
+		if (strcmp(r.tags.v[i], "version") == 0 && k->version == NULL)
+			k->version = xstrdup(r.values.v[i]);
+		else if (strcmp(r.tags.v[i], "transport") == 0)
+			strv_add(&k->transports, r.values.v[i]);
+		else if (strcmp(r.tags.v[i], "has") == 0) {
+			k->hostfs |= strcmp(r.values.v[i], "hostfs") == 0;
+			k->ubd |= strcmp(r.values.v[i], "ubd") == 0;
+			k->seccomp |= strcmp(r.values.v[i], "seccomp") == 0;
+			k->legacy |= strcmp(r.values.v[i], "eth") == 0;
+			k->elf |= strcmp(r.values.v[i], "elf") == 0;
+		}
+	}
+	recfile_free(&r);
+	if (i != r.tags.n || k->version == NULL) {
+		free(k->version);
+		k->version = NULL;
+		strv_free(&k->transports);
+		k->hostfs = k->ubd = k->seccomp = k->legacy = k->elf = 0;
+		return (-1);
+	}
+	k->answered = k->is_uml = 1;
+	return (0);
+}
+
+/* Only a kernel that passed: one that did not is asked again. */
+static void
+probe_store(const struct uml_kernel *k, const char *cachedir,
+    const char *file)
+{
+	struct recfile	 r = { { 0 }, { 0 } };
+	char		*cause = NULL, *tmp;
+	size_t		 i;
+	int		 fd;
+
+	if (file == NULL || !k->is_uml ||
+	    file_mkdirs(cachedir, 0755, &cause) != 0) {
+		free(cause);
+		return;
+	}
+	recfile_add(&r, "path", k->path);
+	recfile_add(&r, "version", k->version);
+	for (i = 0; i < k->transports.n; i++)
+		recfile_add(&r, "transport", k->transports.v[i]);
+	if (k->hostfs)
+		recfile_add(&r, "has", "hostfs");
+	if (k->ubd)
+		recfile_add(&r, "has", "ubd");
+	if (k->seccomp)
+		recfile_add(&r, "has", "seccomp");
+	if (k->legacy)
+		recfile_add(&r, "has", "eth");
+	if (k->elf)
+		recfile_add(&r, "has", "elf");
+	/* Written whole under another name, then renamed over. */
+	xasprintf(&tmp, "%s.XXXXXX", file);
+	if ((fd = mkstemp(tmp)) != -1) {
+		close(fd);
+		if (recfile_write(tmp, PROBE_MAGIC, &r, &cause) != 0 ||
+		    rename(tmp, file) != 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(cause);
+	recfile_free(&r);
+}
+
+/*
+ * What the kernel name (looked up on rootstrap's PATH) is and offers.
+ * With cachedir, the answer is kept there for the same binary (path,
+ * inode, size and time), so a run asks the kernel only once. Returns 0
+ * if it could be asked (k->is_uml says whether it is UML), -1 if there is
+ * no such program; k is filled either way, to free.
+ */
+int
+uml_kernel_probe(const char *name, const char *cachedir,
+    struct uml_kernel *k)
+{
+	char	*file;
+
+	memset(k, 0, sizeof *k);
+	if ((k->path = host_which(name)) == NULL)
+		return (-1);
+	file = probe_file(cachedir, k->path);
+	if (probe_load(k, file) != 0) {
+		probe_run(k);
+		probe_store(k, cachedir, file);
+	}
+	free(file);
 	return (0);
 }
 
@@ -163,7 +298,7 @@ void
 uml_kernel_free(struct uml_kernel *k)
 {
 	free(k->path);
-	free(k->help);
+	free(k->version);
 	strv_free(&k->transports);
 	memset(k, 0, sizeof *k);
 }

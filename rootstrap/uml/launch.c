@@ -19,11 +19,13 @@
  * Debian's UML kernel has RAID-6 and XOR code built in (for btrfs), and
  * times each of its algorithms at every boot: 0.9 s of a 1.3 s boot here.
  * The guests rootstrap builds in and runs commands in use neither (no md
- * RAID, no btrfs RAID-5/6), so those two initcalls are skipped. Not for
- * the image's own init (`rootstrap boot`): that system is the user's.
+ * RAID, no btrfs RAID-5/6), so those initcalls are skipped: RAID-6's is
+ * raid6_select_algo up to 6.x, raid6_init in 7.x; a kernel ignores the
+ * names it does not have. Not for the image's own init (`rootstrap
+ * boot`): that system is the user's.
  */
-#define UML_SKIP_BENCHMARKS \
-	"initcall_blacklist=raid6_select_algo,calibrate_xor_blocks"
+#define UML_SKIP_BENCHMARKS "initcall_blacklist=" \
+	"raid6_select_algo,raid6_init,calibrate_xor_blocks"
 
 /* Whether the arguments say KEY=... already (the user's choice wins). */
 static int
@@ -61,6 +63,26 @@ net_arg(const env_t *net, struct strv *argv)
 		strv_addf(argv, "%s:transport=fd,fd=%d", iface, USERNET_FD);
 }
 
+/*
+ * Whether the kernel has the transport [network] asks for: the legacy
+ * ethN= ones (slirp, tuntap) went in Linux 6.16, where only the vector
+ * driver is left. transport=tuntap goes through it there (tuntap.c).
+ */
+int
+uml_net_check(const struct uml_kernel *k, const env_t *net, char **cause)
+{
+	const char	*t;
+
+	if (k == NULL || net == NULL || k->legacy ||
+	    strcmp((t = env_get(net, "transport")), "slirp") != 0)
+		return (0);
+	xasprintf(cause, "transport=slirp: %s (%s) has no slirp transport (UML "
+	    "dropped its legacy network transports in Linux 6.16); use "
+	    "transport=user, the same network without the slirp program",
+	    k->path, k->version);
+	return (-1);
+}
+
 /* UML's whole command line for u. */
 void
 uml_argv(const struct uml *u, struct strv *argv)
@@ -70,6 +92,14 @@ uml_argv(const struct uml *u, struct strv *argv)
 	strv_add(argv, u->kernel);
 	if (u->mem != NULL)
 		strv_addf(argv, "mem=%s", u->mem);
+	/*
+	 * Linux 6.16's seccomp mode: a guest's system calls and page faults
+	 * without a ptrace round trip each. auto: ptrace where the host
+	 * refuses it.
+	 */
+	if (u->probe != NULL && u->probe->seccomp &&
+	    !has_arg(&u->args, "seccomp="))
+		strv_add(argv, "seccomp=auto");
 	if (u->init != NULL) {
 		/*
 		 * The host's root through hostfs, read-only: the guest
@@ -192,6 +222,10 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	memset(r, 0, sizeof *r);
 	memset(&w, 0, sizeof w);
 	memset(&sp, 0, sizeof sp);
+	if (uml_net_check(u->probe, u->net, &r->cause) != 0) {
+		r->end = UML_NOT_STARTED;
+		return;
+	}
 	uml_argv(u, &argv);
 	if (u->console == UML_CONSOLE_LOG) {
 		line = strv_join(&argv, " ");

@@ -22,8 +22,10 @@ enum uml_console {
 	UML_CONSOLE_COMMAND,	/* con1, con2: a command's stdout, stderr (run) */
 	UML_CONSOLE_TERMINAL,	/* con0 on our terminal, stdin and all (boot) */
 };
+struct uml_kernel;
 struct uml {
 	const char	*kernel;
+	const struct uml_kernel *probe;	/* what it offers; NULL: not known */
 	const char	*mem;		/* NULL: not given (boot) */
 	const char	*ubd0;		/* "FILE" or "COW,FILE"; NULL: in args */
 	const char	*init;		/* the builder, on a read-only hostfs
@@ -51,6 +53,7 @@ struct uml_result {
 	char		*cause;		/* what happened, but for UML_EXITED */
 };
 #define USERNET_FD	4	/* vecN:transport=fd,fd=USERNET_FD */
+int		 uml_net_check(const struct uml_kernel *, const env_t *, char **);
 void		 uml_argv(const struct uml *, struct strv *);
 void		 uml_launch(const struct uml *, struct uml_result *);
 void		 uml_result_free(struct uml_result *);
@@ -68,16 +71,22 @@ int		 rundir_sweep(void);
 /* kernel.c: what a kernel offers, and needs of the host */
 struct uml_kernel {
 	char		*path;		/* on rootstrap's PATH */
-	char		*help;		/* what --help says */
+	char		*version;	/* --version: "6.1.176" */
 	int		 answered;	/* --help exited 0 */
 	int		 is_uml;	/* ... and says User Mode Linux */
 	int		 hostfs, ubd;	/* it has them */
-	int		 elf;		/* not a wrapper: transports known */
+	int		 seccomp;	/* the seccomp userspace mode (6.16) */
+	int		 legacy;	/* ethN= and its transports (< 6.16) */
+	int		 elf;		/* not a wrapper: legacy ones known */
 	struct strv	 transports;	/* slirp, tuntap, ..., vec */
 };
-int		 uml_kernel_probe(const char *, struct uml_kernel *);
+int		 uml_kernel_probe(const char *, const char *,
+		     struct uml_kernel *);
 void		 uml_kernel_free(struct uml_kernel *);
 const char	*uml_tmpdir(void);
+
+/* hotplug.c */
+int		 uml_kernel_unhotplug(const char *, const char *, char **);
 int		 uml_exec_dir(const char *, char **);
 char		*uml_diagnose(const char *, const char *, const char *, int);
 
