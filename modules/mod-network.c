@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -240,12 +241,35 @@ fail:
 	return (-1);
 }
 
+/*
+ * The interface asked for, or its twin (vecN for ethN and the other way
+ * round) when UML gave the guest that one: a kernel without the legacy
+ * ethN= transports (Linux 6.16 on) has transport=tuntap's tap on vecN.
+ */
+static const char *
+iface_present(int s, const char *iface, char *twin)
+{
+	struct ifreq	 ifr;
+
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, iface, IFNAMSIZ - 1);
+	if (ioctl(s, SIOCGIFINDEX, &ifr) == 0)
+		return (iface);
+	snprintf(twin, IFNAMSIZ, "%s%s", strncmp(iface, "vec", 3) == 0 ?
+	    "eth" : "vec", iface + strcspn(iface, "0123456789"));
+	memcpy(ifr.ifr_name, twin, IFNAMSIZ);
+	if (ioctl(s, SIOCGIFINDEX, &ifr) == 0)
+		return (twin);
+	return (iface);
+}
+
 static int
 network_run(const struct plan *p, const env_t *env, char **cause)
 {
 	const char	*iface = env_get(env, "interface");
 	const char	*t = env_get(env, "transport");
 	const char	*gw = env_get(env, "gateway");
+	char		 twin[IFNAMSIZ];
 	int		 s, rc = -1;
 
 	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
@@ -258,6 +282,7 @@ network_run(const struct plan *p, const env_t *env, char **cause)
 		rc = 0;
 		goto out;
 	}
+	iface = iface_present(s, iface, twin);
 	if (if_addr(s, iface, SIOCSIFADDR, env_get(env, "uml"), cause) != 0 ||
 	    if_addr(s, iface, SIOCSIFNETMASK, env_get(env, "netmask"),
 	    cause) != 0 || if_up(s, iface, cause) != 0)

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "uml.h"
 
@@ -40,17 +41,30 @@ has_arg(const struct strv *argv, const char *key)
 	return (0);
 }
 
+/* Whether transport=tuntap goes through the vector driver (tuntap.c). */
+static int
+tuntap_vector(const struct uml *u)
+{
+	return (u->net != NULL && u->probe != NULL && !u->probe->legacy &&
+	    strcmp(env_get(u->net, "transport"), "tuntap") == 0);
+}
+
 /* The kernel argument that gives the guest its interface, per [network]. */
 static void
-net_arg(const env_t *net, struct strv *argv)
+net_arg(const struct uml *u, struct strv *argv)
 {
+	const env_t	*net = u->net;
 	const char	*iface = env_get(net, "interface");
 	const char	*t = env_get(net, "transport");
 	const char	*slirp = env_get(net, "slirp");
 	struct strv	 words = { 0 };
 	char		*cmd;
 
-	if (strcmp(t, "slirp") == 0) {
+	if (tuntap_vector(u))
+		/* vecN, the number of the ethN asked for. */
+		strv_addf(argv, "vec%s:transport=fd,fd=%d,vec=0",
+		    iface + strcspn(iface, "0123456789"), TUNTAP_FD);
+	else if (strcmp(t, "slirp") == 0) {
 		/* UML splits the command at commas: eth0=slirp,MAC,CMD,ARG */
 		strv_split(&words, slirp != NULL ? slirp : "", " \t");
 		cmd = strv_join(&words, ",");
@@ -149,7 +163,7 @@ uml_argv(const struct uml *u, struct strv *argv)
 			strv_add(argv, "con=null");
 	}
 	if (u->net != NULL)
-		net_arg(u->net, argv);
+		net_arg(u, argv);
 	for (i = 0; i < u->args.n; i++)
 		strv_add(argv, u->args.v[i]);
 }
@@ -216,8 +230,9 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	struct spawn		 sp;
 	struct spawn_result	 sr;
 	struct usernet		*un = NULL;
+	struct tuntap		 tap;
 	struct watch		 w;
-	char			*line, *path = NULL;
+	char			*line, *path = NULL, *helper = NULL;
 
 	memset(r, 0, sizeof *r);
 	memset(&w, 0, sizeof w);
@@ -249,7 +264,24 @@ uml_launch(const struct uml *u, struct uml_result *r)
 			strv_free(&argv);
 			return;
 		}
-		sp.peer = usernet_peer(un);
+		sp.peer = usernet_peer(un, &sp.give[sp.ngive++]);
+	}
+	tap.fd = -1;
+	if (tuntap_vector(u)) {
+		xasprintf(&helper, "%s/uml_net", u->libexecdir != NULL ?
+		    u->libexecdir : "");
+		if (u->libexecdir == NULL || access(helper, X_OK) != 0) {
+			free(helper);
+			helper = xstrdup("uml_net");
+		}
+		if (tuntap_up(&tap, u->net, helper, &r->cause) != 0) {
+			r->end = UML_NOT_STARTED;
+			free(helper);
+			strv_free(&argv);
+			return;
+		}
+		sp.give[sp.ngive].fd = tap.fd;
+		sp.give[sp.ngive++].as = TUNTAP_FD;
 	}
 	if (u->libexecdir != NULL)
 		path = path_first(u->libexecdir);
@@ -260,6 +292,9 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	}
 	if (un != NULL)
 		usernet_free(un);
+	if (tap.fd != -1)
+		tuntap_down(&tap);
+	free(helper);
 	strv_free(&argv);
 
 	r->io_error = w.io_error;

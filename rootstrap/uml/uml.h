@@ -61,8 +61,21 @@ void		 uml_result_free(struct uml_result *);
 /* usernet.c: transport=user, libslirp beside UML */
 struct usernet;
 struct usernet	*usernet_new(const env_t *, char **);
-const struct spawn_peer *usernet_peer(struct usernet *);
+const struct spawn_peer *usernet_peer(struct usernet *, struct spawn_fd *);
 void		 usernet_free(struct usernet *);
+
+/* tuntap.c: transport=tuntap through the vector driver */
+#define TUNTAP_FD	5	/* vecN:transport=fd,fd=TUNTAP_FD */
+struct tuntap {
+	int		 fd;		/* the tap */
+	char		 name[16];	/* its interface */
+	const char	*helper;	/* uml_net */
+	char		*addr, *mask;	/* the guest's, routed to it */
+	int		 routed;
+};
+int		 tuntap_up(struct tuntap *, const env_t *, const char *,
+		     char **);
+void		 tuntap_down(struct tuntap *);
 
 /* rundir.c: the directory the host and the guest share */
 char		*rundir_make(const char *, char **);

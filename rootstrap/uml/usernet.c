@@ -120,15 +120,18 @@ usernet_new(const env_t *env, char **cause)
 	un->peer.name = "user-mode network";
 	un->peer.main = usernet_main;
 	un->peer.arg = un;
-	un->peer.fd = un->guest_fd;
-	un->peer.fd_as = USERNET_FD;
 	return (un);
 }
 
-/* The NAT as spawn() runs it beside UML. */
+/*
+ * The NAT as spawn() runs it beside UML, and the descriptor UML gets as
+ * its USERNET_FD.
+ */
 const struct spawn_peer *
-usernet_peer(struct usernet *un)
+usernet_peer(struct usernet *un, struct spawn_fd *give)
 {
+	give->fd = un->guest_fd;
+	give->as = USERNET_FD;
 	return (&un->peer);
 }
 

@@ -213,17 +213,18 @@ pin_to_one_cpu(void)
  * since the death signal reaches only the first.
  */
 static pid_t
-spawn_start(char *const *argv, int out, int flags,
-    const struct spawn_peer *peer, char **cause)
+spawn_start(const struct spawn *sp, int out, char **cause)
 {
 	/*
 	 * out == -1: the child writes to our own stdout. With SPAWN_FD3 our
 	 * stderr is its fd 3 and its own stderr is /dev/null: UML's console
 	 * for the guest's stderr stays clean of what UML and slirp print.
 	 */
-	pid_t	 pid, parent = getpid();
-	int	 null, go[2];
-	char	 c;
+	char *const	*argv = sp->argv;
+	pid_t		 pid, parent = getpid();
+	int		 null, go[2], flags = sp->flags;
+	size_t		 i;
+	char		 c;
 
 	if (pipe2(go, O_CLOEXEC) == -1) {
 		xasprintf(cause, "pipe: %s", strerror(errno));
@@ -269,10 +270,12 @@ spawn_start(char *const *argv, int out, int flags,
 		if (flags & SPAWN_ONECPU)
 			pin_to_one_cpu();
 		/* Last: the descriptors above may have been anywhere. */
-		if (peer != NULL && peer->fd == peer->fd_as)
-			fcntl(peer->fd, F_SETFD, 0);
-		else if (peer != NULL)
-			dup2(peer->fd, peer->fd_as);
+		for (i = 0; i < sp->ngive; i++) {
+			if (sp->give[i].fd == sp->give[i].as)
+				fcntl(sp->give[i].fd, F_SETFD, 0);
+			else
+				dup2(sp->give[i].fd, sp->give[i].as);
+		}
 		execvp(argv[0], argv);
 		dprintf(STDERR_FILENO, "rootstrap: %s: %s\n", argv[0],
 		    strerror(errno));
@@ -410,10 +413,10 @@ result(struct spawn_result *r, enum spawn_end end, int code,
  * that buffer), and say in *r how it ended: it exited, was killed by a
  * signal, ran past sp->timeout seconds (0: no limit), could not start, or
  * rootstrap was interrupted. In every case no process of its group is
- * left. sp->peer, if not NULL, is started beside the program: it gets
- * peer->fd as its descriptor peer->fd_as (above 3; peer->fd may be
- * close-on-exec). A peer that fails ends the program with it; one that
- * exits with status 0, having been let go of, does not.
+ * left. The program gets sp->give's descriptors as the numbers they ask
+ * for. sp->peer, if not NULL, is started beside the program: a peer that
+ * fails ends the program with it; one that exits with status 0, having
+ * been let go of, does not.
  */
 void
 spawn(const struct spawn *sp, struct spawn_result *r)
@@ -442,7 +445,7 @@ spawn(const struct spawn *sp, struct spawn_result *r)
 		return;
 	}
 	log_debug("spawn: %s", argv[0]);
-	pid = spawn_start(argv, fds[1], sp->flags, peer, &cause);
+	pid = spawn_start(sp, fds[1], &cause);
 	if (fds[1] != -1)
 		close(fds[1]);
 	if (pid != -1 && peer != NULL &&

@@ -131,9 +131,13 @@ struct spawn_peer {
 	const char	*name;		/* for messages */
 	int		(*main)(void *);	/* its body; returns its status */
 	void		*arg;
-	int		 fd;		/* handed to the program ... */
-	int		 fd_as;		/* ... as this descriptor (> 3) */
 };
+/* A descriptor handed to a spawned program, as another number. */
+struct spawn_fd {
+	int		 fd;		/* ours; may be close-on-exec */
+	int		 as;		/* the program's: 1 (its stdout), or > 3 */
+};
+#define SPAWN_FDS	2
 /* How a spawned program ended. */
 enum spawn_end {
 	SPAWN_EXITED,		/* code: its exit status */
@@ -148,6 +152,8 @@ struct spawn {
 	int			 timeout;	/* seconds; 0: none */
 	int			 flags;
 	const struct spawn_peer	*peer;
+	struct spawn_fd		 give[SPAWN_FDS];
+	size_t			 ngive;
 	/* Each chunk of output as it passes (after the transcript). */
 	void			(*seen)(const char *, size_t, void *);
 	void			*seen_arg;
