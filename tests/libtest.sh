@@ -21,9 +21,12 @@ test_failed=0
 TEST_SHARED=${TEST_SHARED:-/tmp/rootstrap-check-$(echo "$TEST_BUILDDIR" | md5sum | cut -c1-8)}
 TEST_IMAGES=$TEST_SHARED/images
 TEST_CACHE=$TEST_SHARED/cache
-mkdir -p "$TEST_IMAGES" "$TEST_CACHE"
-chmod 755 "$TEST_SHARED" "$TEST_IMAGES"
+mkdir -p "$TEST_IMAGES" "$TEST_CACHE" "$TEST_SHARED/xdg"
+chmod 755 "$TEST_SHARED" "$TEST_IMAGES" "$TEST_SHARED/xdg"
 chmod 1777 "$TEST_CACHE"
+# kernel=auto's kernel (kernels/) and the package cache it comes through
+# (debs/), fetched once per test run: t0003 fetches it, the others use it.
+export XDG_CACHE_HOME="$TEST_SHARED/xdg"
 mkdir -p "$TEST_BUILDDIR/tmp"
 TEST_TMP=$(mktemp -d "$TEST_BUILDDIR/tmp/$(basename "$0" .sh).XXXXXX")
 chmod 755 "$TEST_TMP"

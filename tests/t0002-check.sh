@@ -10,12 +10,17 @@ export TMPDIR=$TEST_TMP/tmp
 mkdir "$TMPDIR"
 printf '[global]\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\n' >rootstrap.conf
 
+# The host's kernel, as kernel= names it: it has the legacy transports.
+printf '[global]\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\nkernel=linux.uml\n' \
+    >rootstrap.conf
 run_status 0 "$ROOTSTRAP" check
 has "ok      configuration: no errors"
-has "ok      kernel: $(command -v linux.uml)"
+has "ok      kernel: $(command -v linux.uml), Linux 6.1."
+has "ok      mode: ptrace (Linux 6.1."
 has "ok      hostfs: the host's / can be the guest's root"
 has "ok      ubd: the image can be a block device"
 check "the kernel's transports include slirp" grep -q '^ok      transports: .*slirp' out
+printf '[global]\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\n' >rootstrap.conf
 has "ok      exec memory: $TMPDIR allows executable mappings"
 has "ok      slirp: "
 has "ok      debootstrap: "

@@ -9,7 +9,7 @@
 export TMPDIR=$TEST_TMP/tmp
 mkdir "$TMPDIR"
 conf_fast mkfs mount umount >rootstrap.conf
-KEYS="fstype, initialsize, freespace, modules, PATH, umlargs, http_proxy, https_proxy, ftp_proxy, no_proxy, kernel, mem, timeout, modulepath, source_date_epoch"
+KEYS="fstype, initialsize, freespace, modules, PATH, umlargs, http_proxy, https_proxy, ftp_proxy, no_proxy, kernel, kernel_suite, kernel_check_valid_until, mem, timeout, modulepath, source_date_epoch"
 DEBIAN='[global]\ninitialsize=400\nmodules=mkfs mount debian umount\n[debian]\n'
 
 # left_clean: nothing at the target, beside it, in TMPDIR; no process.

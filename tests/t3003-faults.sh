@@ -15,9 +15,11 @@ REAL_UML=$(command -v linux.uml)
 # A stand-in for mkfs and a module that both wait to be interrupted.
 printf '#!/bin/sh\necho "stage: mkfs"\nexec sleep 600\n' >mkfsmods/mkfs
 printf '#!/bin/sh\necho "stage: module"\nexec sleep 600\n' >mods/sleeper
-# The kernel signals rootstrap as it starts; cp, during the shrink.
+# The kernel signals rootstrap as it starts (not when it is asked what
+# it offers, before the image is made); cp, during the shrink.
 cat >sigkernel <<SH
 #!/bin/sh
+case \$1 in --help|--version) exec $REAL_UML "\$@" ;; esac
 kill -\$FAULT_SIG \$PPID
 exec $REAL_UML "\$@"
 SH
@@ -138,6 +140,7 @@ fi
 # says so through the run directory.
 cat >crashkernel <<SH
 #!/bin/sh
+case \$1 in --help|--version) exec $REAL_UML "\$@" ;; esac
 rundir=\$(printf '%s\\n' "\$@" | sed -n 's/^rsrun=//p')
 $REAL_UML "\$@" &
 uml=\$!
@@ -166,8 +169,10 @@ has "rootstrap: the UML kernel panicked: sysrq triggered crash"
 nothing_left .
 next_build "panic"
 
-# A kernel that hangs before it ever runs the builder.
-printf '#!/bin/sh\nexec sleep 600\n' >hangkernel
+# A kernel that hangs before it ever runs the builder (it answers what it
+# offers as UML does).
+printf '#!/bin/sh\ncase $1 in --help|--version) exec %s "$@" ;; esac\nexec sleep 600\n' \
+    "$REAL_UML" >hangkernel
 chmod +x hangkernel
 printf '[global]\nkernel=%s/hangkernel\ntimeout=3\n' "$TEST_TMP" >hang.conf
 fails_with 1 "rootstrap: UML: $TEST_TMP/hangkernel timed out after 3 s" \

@@ -86,6 +86,7 @@ char		*kernel_dir(void);
 int		 kernel_choose(const env_t *, const env_t *, int,
 		     struct kernel *, char **);
 int		 kernel_choose_default(const char *, struct kernel *, char **);
+int		 kernel_update(const env_t *, const env_t *, char **);
 void		 kernel_free(struct kernel *);
 
 /* reproduce.c */

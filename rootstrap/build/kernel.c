@@ -241,6 +241,14 @@ fast_fetch(const char *top, const char *suite, const env_t *global,
 		goto out;
 	xasprintf(&name, "%s-%s", suite, set.v[0].version);
 	dir = path_join(top, name);
+	kernel = path_join(dir, "origin");
+	if (access(kernel, F_OK) == 0) {
+		/* That version is here already, whole. */
+		free(kernel);
+		rc = 0;
+		goto link;
+	}
+	free(kernel);
 	kernel = path_join(dir, "linux.uml");
 	file_remove_tree(dir);
 	if (mkdir(dir, 0755) != 0)
@@ -261,6 +269,7 @@ fast_fetch(const char *top, const char *suite, const env_t *global,
 		file_remove_tree(dir);
 		goto out;
 	}
+link:
 	/* The suite's name points at the version, replaced at once. */
 	link = path_join(top, suite);
 	xasprintf(&tmp, "%s.new", link);
@@ -380,6 +389,31 @@ kernel_choose(const env_t *global, const env_t *debian, int fetch,
 	host_kernel(top, kn);
 	free(top);
 	return (0);
+}
+
+/*
+ * rootstrap fetch --kernel: kernel_suite's newest kernel into the cache,
+ * whatever is there, for kernel=auto.
+ */
+int
+kernel_update(const env_t *global, const env_t *debian, char **cause)
+{
+	const char	*suite = env_get(global, "kernel_suite");
+	char		*top;
+	int		 rc;
+
+	if (*suite == '\0') {
+		xasprintf(cause, "kernel_suite is empty: auto uses the host's "
+		    "kernel");
+		return (-1);
+	}
+	if ((top = kernel_dir()) == NULL) {
+		xasprintf(cause, "no cache: set XDG_CACHE_HOME or HOME");
+		return (-1);
+	}
+	rc = fast_fetch(top, suite, global, debian, cause);
+	free(top);
+	return (rc);
 }
 
 /*

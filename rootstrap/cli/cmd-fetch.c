@@ -46,6 +46,7 @@ cmd_fetch(int argc, char **argv)
 		{ "print",	no_argument,		NULL, 'p' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "help",	no_argument,		NULL, 'h' },
+		{ "kernel",	no_argument,		NULL, 'k' },
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct conf	 c;
@@ -54,10 +55,13 @@ cmd_fetch(int argc, char **argv)
 	const char	*config = NULL;
 	char		*cause = NULL;
 	size_t		 i;
-	int		 ch, print = 0, dry_run = 0;
+	int		 ch, print = 0, dry_run = 0, kernel = 0;
 
-	while ((ch = getopt_long(argc, argv, "+c:npvh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+c:knpvh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'k':
+			kernel = 1;
+			break;
 		case 'c':
 			config = optarg;
 			break;
@@ -82,6 +86,11 @@ cmd_fetch(int argc, char **argv)
 	log_fd = STDERR_FILENO;
 	fetch_config(&c, &p, config);
 	spawn_init();
+	if (kernel && kernel_update(&p.global, &p.debian, &cause) != 0) {
+		log_error("fetch: kernel: %s", cause);
+		free(cause);
+		return (spawn_signal != 0 ? 128 + spawn_signal : EXIT_BUILD);
+	}
 	if ((dry_run ? debset_resolve : debset_fetch)(&p.debian, &p.global,
 	    &set, &cause) != 0) {
 		log_error("fetch: %s", cause);
@@ -99,12 +108,14 @@ cmd_fetch(int argc, char **argv)
 
 const struct cmd_entry cmd_fetch_entry = {
 	.name = "fetch",
-	.usage = "[-npv] [-c file]",
+	.usage = "[-knpv] [-c file]",
 	.help =
 "Resolve and download the packages [debian] asks for into the package\n"
 "cache, verified against the suite's signed InRelease.\n"
 "\n"
 "  -c, --config FILE   read FILE after the system and ./rootstrap.conf\n"
+"  -k, --kernel        also the newest kernel of kernel_suite, for\n"
+"                      kernel=auto (see rootstrap check)\n"
 "  -n, --dry-run       resolve only: fetch the indexes, not the packages\n"
 "  -p, --print         print \"package version path\" for each package,\n"
 "                      in installation order\n"
