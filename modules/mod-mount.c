@@ -42,5 +42,6 @@ mount_run(const struct plan *p, const env_t *env, char **cause)
 
 const struct module module_mount = {
 	.name = "mount",
+	.mounts = 1,
 	.run = mount_run,
 };

@@ -147,19 +147,8 @@ fix_console(char **cause)
 	char	*path, *s, *tmp;
 	int	 rc = 0;
 
-	if (is_systemd()) {
-		/* UML's console is tty0; tty1-6 do not exist here. */
-		target_unlink_glob("/etc/systemd/system/getty.target.wants/"
-		    "getty@tty[1-9]*.service");
-		/* Without logind it would start gettys on tty2-6 as well. */
-		if (target_symlink("/dev/null",
-		    "/etc/systemd/system/getty-static.service", cause) != 0)
-			return (-1);
-		if (target_symlink("/lib/systemd/system/getty@.service",
-		    "/etc/systemd/system/getty.target.wants/"
-		    "getty@tty0.service", cause) != 0)
-			return (-1);
-	}
+	if (is_systemd() && uml_systemd(cause) != 0)
+		return (-1);
 	if (target_exists("/etc/inittab") && fix_inittab(cause) != 0)
 		return (-1);
 	if (!is_systemd() && !target_exists("/etc/inittab"))
@@ -205,11 +194,17 @@ fix_fstab(const char *fstype, const char *modules, char **cause)
 	char	*s;
 	int	 rc;
 
+	/*
+	 * No fsck at boot where the filesystem has a journal: systemd would
+	 * wait for udev to announce /dev/ubda first, seconds under UML, and
+	 * the journal makes an unclean stop safe. ext2 is checked.
+	 */
 	xasprintf(&s, "# /etc/fstab: static file system information, "
 	    "written by rootstrap.\n"
 	    "# <file system> <mount point> <type> <options> <dump> <pass>\n"
-	    "/dev/ubda\t/\t%s\tdefaults\t0\t1\n"
+	    "/dev/ubda\t/\t%s\tdefaults\t0\t%d\n"
 	    "proc\t/proc\tproc\tdefaults\t0\t0\n%s", fstype,
+	    strcmp(fstype, "ext2") == 0 ? 1 : 0,
 	    strcmp(modules, "hostfs") == 0 ?
 	    "none\t/lib/modules\thostfs\tdefaults,ro," UML_MODULES "\t0\t0\n" :
 	    "");

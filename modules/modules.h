@@ -23,6 +23,9 @@ const struct module *stock_module(const char *);
 int		 module_check_tool(struct conf *, const env_t *, const char *,
 		     const char *, const char *);
 
+/* uml-systemd.c: the uml module's fix-ups for systemd */
+int		 uml_systemd(char **);
+
 /* mod-network.c: the guest network of `rootstrap run` and `boot` */
 void		 network_env(env_t *, const char *);
 

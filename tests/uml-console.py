@@ -50,7 +50,8 @@ def children():
 class Console:
     def __init__(self, argv, timeout, transcript):
         self.timeout, self.transcript = timeout, transcript
-        self.deadline = time.monotonic() + timeout
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
         self.buf = b""  # everything the console printed, with \r removed
         self.pos, self.eof = 0, False  # where the next expect() starts looking
         self.fd, slave = pty.openpty()
@@ -126,6 +127,7 @@ class Console:
 
     def login(self, prompt, password):
         self.expect(prompt, "the login prompt")
+        self.login_after = time.monotonic() - self.started
         self.send(b"root\n")
         pattern = rb"(?P<pw>Password: ?$)|(?P<bad>Login incorrect)|(?P<sh>%s)" % SHELL_PROMPT
         m = self.expect(pattern, "a password or shell prompt")
@@ -184,6 +186,8 @@ def parse_args(argv):
     p.add_argument("--password", default="", help="root password (default empty)")
     p.add_argument("--transcript", help="write the raw console output here")
     p.add_argument("--login-prompt", default=r"login: ?$", help="regex (default 'login: ?$')")
+    p.add_argument("--login-time", action="store_true",
+                   help="say on stderr how long the boot took to the login prompt")
     p.add_argument("image")
     p.add_argument("umlargs", nargs="*", default=[], metavar="UMLARG")
     split = argv.index("--") if "--" in argv else len(argv)
@@ -219,6 +223,8 @@ def main():
         con = Console(argv, args.timeout, transcript)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, handled)
         con.login(args.login_prompt, args.password)
+        if args.login_time:
+            print("login-prompt-after=%.2f" % con.login_after, file=sys.stderr)
         for n, command in enumerate(args.commands, 1):
             output, code = con.run(n, command)
             sys.stdout.buffer.write(output)

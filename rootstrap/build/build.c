@@ -35,6 +35,7 @@ build_free(struct build *b)
 	free(b->cachedir);
 	free(b->cachekey);
 	free(b->cachewhat);
+	free(b->stagekey);
 }
 
 /* The image must be creatable: an existing directory, a free name. */
@@ -128,11 +129,11 @@ set_paths(struct build *b)
 	}
 }
 
-/* The run directory, with the plan and the dirs the guest may write. */
+/* The run directory, and the dirs the guest may write. */
 static void
 make_rundir(struct build *b)
 {
-	char	*path, *cause;
+	char	*cause;
 	size_t	 i;
 
 	if ((b->rundir = rundir_make(b->tmpimage, &cause)) == NULL)
@@ -142,8 +143,19 @@ make_rundir(struct build *b)
 			build_fail(b, EXIT_BUILD, "%s", cause);
 	}
 	set_paths(b);
+}
+
+/* The plan for the next boot, and no status from an earlier one. */
+static void
+write_plan(struct build *b, const struct plan *p)
+{
+	char	*path, *cause;
+
+	xasprintf(&path, "%s/status", b->rundir);
+	unlink(path);
+	free(path);
 	xasprintf(&path, "%s/plan", b->rundir);
-	if (plan_write(&b->plan, path, &cause) != 0)
+	if (plan_write(p, path, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "%s", cause);
 	free(path);
 }
@@ -360,27 +372,96 @@ build_boot(struct build *b)
 	uml_result_free(&r);
 }
 
-/* allocate, the modules in one UML boot, shrink, rename into place. */
+/*
+ * The stage this build has (stage.c), if any: its key, and whether the
+ * image cache holds it. A hit makes the image from the copy (returns 1).
+ */
+static int
+build_stage(struct build *b)
+{
+	char	*hit, *cause = NULL;
+
+	if (b->cachedir == NULL || (b->stage = stage_step(&b->plan)) < 0)
+		return (0);
+	if ((b->stagekey = imgcache_stage_key(&b->plan, b->stage, b->builder,
+	    b->kernel.k.path, b->o->umlextra, &cause)) == NULL) {
+		free(cause);
+		return (0);
+	}
+	if ((hit = imgcache_lookup(b->cachedir, b->stagekey)) == NULL)
+		return (0);
+	if (image_allocate(b->image, 1, &b->tmpimage, &cause) != 0 ||
+	    file_copy(hit, b->tmpimage, &cause) != 0)
+		build_fail(b, EXIT_BUILD, "image cache: %s", cause);
+	log_info("starting from the stage %.16s: the image as this "
+	    "configuration left it after '%s'", b->stagekey,
+	    b->plan.steps[b->stage].name);
+	free(hit);
+	return (1);
+}
+
+/*
+ * The guest's steps: all in one boot; or, for a build with a stage, in
+ * two (the stage kept between them), or in one after it.
+ */
+static void
+build_steps(struct build *b, int resumed)
+{
+	struct plan	 v;
+	char		*cause = NULL, *what;
+
+	if (b->stagekey == NULL) {
+		write_plan(b, &b->plan);
+		prepare_rundir(b);
+		build_boot(b);
+		return;
+	}
+	if (!resumed) {
+		stage_view(&b->plan, b->stage, 0, &v);
+		write_plan(b, &v);
+		stage_view_free(&v);
+		prepare_rundir(b);
+		build_boot(b);
+		xasprintf(&what, "stage: the image after '%s' for %s",
+		    b->plan.steps[b->stage].name, b->cachewhat != NULL ?
+		    b->cachewhat : b->image);
+		if (imgcache_put(b->cachedir, b->stagekey, b->tmpimage, what,
+		    &cause) != 0)
+			log_warnx("stage not kept: %s", cause);
+		else
+			log_info("kept the stage as %.16s", b->stagekey);
+		free(what);
+		free(cause);
+	}
+	stage_view(&b->plan, b->stage, 1, &v);
+	write_plan(b, &v);
+	stage_view_free(&v);
+	build_boot(b);
+}
+
+/* allocate, the modules in UML, shrink, rename into place. */
 static void
 build_run(struct build *b)
 {
 	long long	 epoch = plan_epoch(&b->plan);
 	char		*cause;
 	uint64_t	 mb;
+	int		 resumed;
 
 	build_preflight(b);
 	if (imgcache_reuse(b))
 		return;
-	if (b->filler != NULL)
-		prepare_fetch(b);
-	parse_uint(env_get(&b->plan.global, "initialsize"), PARSE_MB_MAX,
-	    &mb);
-	if (image_allocate(b->image, mb, &b->tmpimage, &cause) != 0)
-		build_fail(b, EXIT_BUILD, "allocate: %s", cause);
-	prepare_fill(b);
+	if (!(resumed = build_stage(b))) {
+		if (b->filler != NULL)
+			prepare_fetch(b);
+		parse_uint(env_get(&b->plan.global, "initialsize"),
+		    PARSE_MB_MAX, &mb);
+		if (image_allocate(b->image, mb, &b->tmpimage, &cause) != 0)
+			build_fail(b, EXIT_BUILD, "allocate: %s", cause);
+		prepare_fill(b);
+	}
 	make_rundir(b);
-	prepare_rundir(b);
-	build_boot(b);
+	build_steps(b, resumed);
 
 	parse_uint(env_get(&b->plan.global, "freespace"), PARSE_MB_MAX, &mb);
 	if (epoch >= 0)

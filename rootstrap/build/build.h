@@ -53,6 +53,8 @@ struct build {
 	char		*cachedir;	/* NULL: no image cache */
 	char		*cachekey;
 	char		*cachewhat;
+	char		*stagekey;	/* NULL: no stage for this build */
+	ssize_t		 stage;		/* the step it follows */
 	uint64_t	 import_inodes;
 	const struct step *filler;	/* the step the host fills the image for */
 	struct kernel	 kernel;
@@ -89,6 +91,11 @@ int		 kernel_choose_default(const char *, struct kernel *, char **);
 int		 kernel_update(const env_t *, const env_t *, char **);
 void		 kernel_free(struct kernel *);
 
+/* stage.c: the image as it stands after the packages */
+ssize_t		 stage_step(const struct plan *);
+void		 stage_view(const struct plan *, size_t, int, struct plan *);
+void		 stage_view_free(struct plan *);
+
 /* reproduce.c */
 void		 reproduce(struct build *, long long, uint64_t);
 
@@ -96,7 +103,11 @@ void		 reproduce(struct build *, long long, uint64_t);
 char		*imgcache_dir(void);
 char		*imgcache_key(const struct plan *, const char *, const char *,
 		     const char *, char **);
+char		*imgcache_stage_key(const struct plan *, size_t, const char *,
+		     const char *, const char *, char **);
 char		*imgcache_lookup(const char *, const char *);
+int		 imgcache_put(const char *, const char *, const char *,
+		     const char *, char **);
 int		 imgcache_reuse(struct build *);
 void		 imgcache_store(struct build *);
 void		 imgcache_dry_run(struct build *);

@@ -97,29 +97,44 @@ runtime_key(const char *kv)
 }
 
 /*
- * The configuration part of a build's identity: every step's name and
- * environment (sorted, without the per-build paths) and the [network]
- * settings the uml module reads. Module files are hashed too unless
- * files is 0, which also leaves out runtime_key()s.
+ * The configuration part of a build's identity: the first n steps' names
+ * and environments (sorted, without the per-build paths). With HASH_FILES
+ * module files are hashed too, and runtime_key()s kept. With HASH_STAGE,
+ * only what can change the image by step n: not the step that gives the
+ * network (it only decides how the guest reaches the mirror), nor the
+ * keys of later steps (modules=, freespace).
  */
+#define HASH_FILES	0x1
+#define HASH_STAGE	0x2
+
 static int
-hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
+hash_steps(struct sha256_ctx *h, const struct plan *p, size_t n, int how,
     char **cause)
 {
+	static const char *const later[] = { "modules=", "freespace=", NULL };
 	struct strv		 env = { 0 };
 	const struct step	*s;
-	size_t			 i, j;
+	size_t			 i, j, k;
 
-	for (i = 0; i < p->nsteps; i++) {
+	for (i = 0; i < n; i++) {
 		s = &p->steps[i];
+		if ((how & HASH_STAGE) && s->stock != NULL &&
+		    s->stock->gives_network)
+			continue;
 		hash_str(h, s->name);
-		if (files && s->path != NULL &&
+		if ((how & HASH_FILES) && s->path != NULL &&
 		    sha256_update_file(h, s->path, NULL, cause) != 0)
 			return (-1);
 		for (j = 0; j < s->env.n; j++) {
+			for (k = 0; (how & HASH_STAGE) && later[k] != NULL; k++) {
+				if (strncmp(s->env.v[j], later[k],
+				    strlen(later[k])) == 0)
+					break;
+			}
 			if (strncmp(s->env.v[j], "ROOTSTRAP_IMAGE=", 16) != 0 &&
 			    strncmp(s->env.v[j], "ROOTSTRAP_RUNDIR=", 17) != 0 &&
-			    (files || !runtime_key(s->env.v[j])))
+			    (!(how & HASH_STAGE) || later[k] == NULL) &&
+			    ((how & HASH_FILES) || !runtime_key(s->env.v[j])))
 				strv_add(&env, s->env.v[j]);
 		}
 		if (env.n > 0)
@@ -128,6 +143,18 @@ hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
 			hash_str(h, env.v[j]);
 		strv_free(&env);
 	}
+	return (0);
+}
+
+/* All the steps, and the [network] settings the uml module reads. */
+static int
+hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
+    char **cause)
+{
+	size_t	 j;
+
+	if (hash_steps(h, p, p->nsteps, files ? HASH_FILES : 0, cause) != 0)
+		return (-1);
 	for (j = 0; j < p->net.n; j++) {
 		if (files || !runtime_key(p->net.v[j]))
 			hash_str(h, p->net.v[j]);
@@ -163,56 +190,102 @@ plan_uuids(const struct plan *p, char uuid[37], char seed[37])
 }
 
 /*
- * The key of a build: the plan with its module files, the builder and its
- * shortcut, the kernel, the extra UML arguments, SOURCE_DATE_EPOCH and the
- * mirror's state. NULL, with *cause, if the state cannot be known: then
- * the build is not cached.
+ * What runs a build: rootstrap's version, the builder and the shortcut
+ * beside it (which it binds into the target), the kernel, and
+ * SOURCE_DATE_EPOCH.
+ */
+static int
+hash_programs(struct sha256_ctx *h, const char *builder, const char *kernel,
+    char **cause)
+{
+	struct stat	 st;
+	const char	*slash;
+	char		*s, *shortcut;
+
+	hash_str(h, PACKAGE_VERSION);
+	if (sha256_update_file(h, builder, NULL, cause) != 0)
+		return (-1);
+	if ((slash = strrchr(builder, '/')) != NULL) {
+		xasprintf(&shortcut, "%.*s/shortcut", (int)(slash - builder),
+		    builder);
+		if (access(shortcut, F_OK) == 0 &&
+		    sha256_update_file(h, shortcut, NULL, cause) != 0) {
+			free(shortcut);
+			return (-1);
+		}
+		free(shortcut);
+	}
+	if (stat(kernel, &st) != 0) {
+		xasprintf(cause, "%s: %s", kernel, strerror(errno));
+		return (-1);
+	}
+	xasprintf(&s, "%s %lld %lld %lld", kernel, (long long)st.st_size,
+	    (long long)st.st_mtime, source_date_epoch());
+	hash_str(h, s);
+	free(s);
+	return (0);
+}
+
+static char *
+hash_hex(struct sha256_ctx *h)
+{
+	uint8_t		 d[SHA256_DIGEST_SIZE];
+	char		*key;
+	size_t		 i;
+
+	sha256_digest(h, sizeof d, d);
+	key = xmalloc(2 * sizeof d + 1);
+	for (i = 0; i < sizeof d; i++)
+		snprintf(key + 2 * i, 3, "%02x", d[i]);
+	return (key);
+}
+
+/*
+ * The key of a build: the plan with its module files, what runs it
+ * (hash_programs), the extra UML arguments and the mirror's state. NULL,
+ * with *cause, if the state cannot be known: then the build is not
+ * cached.
  */
 char *
 imgcache_key(const struct plan *p, const char *builder, const char *kernel,
     const char *extra, char **cause)
 {
 	struct sha256_ctx	 h;
-	struct stat		 st;
-	uint8_t			 d[SHA256_DIGEST_SIZE];
-	const char		*slash;
-	char			*key, *shortcut;
-	size_t			 i;
 
 	sha256_init(&h);
-	hash_str(&h, PACKAGE_VERSION);
-	if (sha256_update_file(&h, builder, NULL, cause) != 0)
+	if (hash_programs(&h, builder, kernel, cause) != 0)
 		return (NULL);
-	/* And the shortcut beside it, which it binds into the target. */
-	if ((slash = strrchr(builder, '/')) != NULL) {
-		xasprintf(&shortcut, "%.*s/shortcut", (int)(slash - builder),
-		    builder);
-		if (access(shortcut, F_OK) == 0 &&
-		    sha256_update_file(&h, shortcut, NULL, cause) != 0) {
-			free(shortcut);
-			return (NULL);
-		}
-		free(shortcut);
-	}
-	if (stat(kernel, &st) != 0) {
-		xasprintf(cause, "%s: %s", kernel, strerror(errno));
-		return (NULL);
-	}
-	xasprintf(&key, "%s %lld %lld %lld", kernel, (long long)st.st_size,
-	    (long long)st.st_mtime, source_date_epoch());
-	hash_str(&h, key);
-	free(key);
 	hash_str(&h, extra != NULL ? extra : "");
 	if (hash_plan(&h, p, 1, cause) != 0)
 		return (NULL);
 	if (plan_stock(p, HAS_ARCHIVE) != NULL &&
 	    mirror_state(&p->debian, &h, cause) != 0)
 		return (NULL);
-	sha256_digest(&h, sizeof d, d);
-	key = xmalloc(2 * sizeof d + 1);
-	for (i = 0; i < sizeof d; i++)
-		snprintf(key + 2 * i, 3, "%02x", d[i]);
-	return (key);
+	return (hash_hex(&h));
+}
+
+/*
+ * The key of a stage: the image as it stands after step last, the one
+ * that installs the packages. As imgcache_key, but for the steps up to
+ * last and what of them can change the image (hash_steps' HASH_STAGE),
+ * so that a change to a later step (the hostname, [uml], a module after
+ * debian) finds the stage.
+ */
+char *
+imgcache_stage_key(const struct plan *p, size_t last, const char *builder,
+    const char *kernel, const char *extra, char **cause)
+{
+	struct sha256_ctx	 h;
+
+	sha256_init(&h);
+	hash_str(&h, "stage");
+	if (hash_programs(&h, builder, kernel, cause) != 0)
+		return (NULL);
+	hash_str(&h, extra != NULL ? extra : "");
+	if (hash_steps(&h, p, last + 1, HASH_FILES | HASH_STAGE, cause) != 0 ||
+	    mirror_state(&p->debian, &h, cause) != 0)
+		return (NULL);
+	return (hash_hex(&h));
 }
 
 /* The cached image for key, or NULL. */
@@ -324,37 +397,52 @@ store_interruptible(void)
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/*
+ * Keep a copy of src in dir under key, and a line saying what it is:
+ * copied under the name tmp, renamed into place when whole.
+ */
+int
+imgcache_put(const char *dir, const char *key, const char *src,
+    const char *what, char **cause)
+{
+	char	*tmp, *path, *info, *line;
+	int	 rc = -1;
+
+	if (file_mkdirs(dir, 0755, cause) != 0)
+		return (-1);
+	tmp = store_tmpname(dir, key);
+	/* A killed store's leftover (whatever it is) must not stop this one. */
+	unlink(tmp);
+	xasprintf(&path, "%s/%s.img", dir, key);
+	xasprintf(&info, "%s/%s.info", dir, key);
+	xasprintf(&line, "%lld %s\n", (long long)time(NULL), what);
+	if (file_copy(src, tmp, cause) == 0 &&
+	    file_write(info, line, 0644, cause) == 0) {
+		if (rename(tmp, path) == 0)
+			rc = 0;
+		else
+			xasprintf(cause, "%s: %s", path, strerror(errno));
+	}
+	unlink(tmp);
+	free(tmp);
+	free(path);
+	free(info);
+	free(line);
+	return (rc);
+}
+
 /* Keep a copy of the finished image, and a line saying what it is. */
 void
 imgcache_store(struct build *b)
 {
-	char	*path, *info, *line, *cause = NULL;
-	int	 rc = -1;
+	char	*cause = NULL;
 
 	if (b->cachekey == NULL)
 		return;
 	store_tmp = store_tmpname(b->cachedir, b->cachekey);
 	store_interruptible();
-	if (file_mkdirs(b->cachedir, 0755, &cause) != 0)
-		goto out;
-	/* A killed store's leftover (whatever it is) must not stop this one. */
-	unlink(store_tmp);
-	xasprintf(&path, "%s/%s.img", b->cachedir, b->cachekey);
-	xasprintf(&info, "%s/%s.info", b->cachedir, b->cachekey);
-	xasprintf(&line, "%lld %s\n", (long long)time(NULL), b->cachewhat);
-	if (file_copy(b->image, store_tmp, &cause) == 0 &&
-	    file_write(info, line, 0644, &cause) == 0) {
-		if (rename(store_tmp, path) == 0)
-			rc = 0;
-		else
-			xasprintf(&cause, "%s: %s", path, strerror(errno));
-	}
-	unlink(store_tmp);
-	free(path);
-	free(info);
-	free(line);
-out:
-	if (rc != 0)
+	if (imgcache_put(b->cachedir, b->cachekey, b->image, b->cachewhat,
+	    &cause) != 0)
 		log_warnx("not stored in the image cache: %s", cause);
 	else
 		log_info("stored in the image cache as %.16s", b->cachekey);

@@ -82,6 +82,8 @@ struct module {
 	int		  reads_archive;
 	/* Its section says which network UML gives the guest. */
 	int		  gives_network;
+	/* It mounts the image (again, when a build resumes from a stage). */
+	int		  mounts;
 	/* In the guest; returns 0, or -1 with *cause. */
 	int		(*run)(const struct plan *, const env_t *, char **);
 };
