@@ -19,8 +19,9 @@ NET_NS=$A
 export KERNEL_SIDE UML_NET
 
 # The host A: a LAN (uplink, 10.77.0.0/24) whose gateway is B; a network
-# behind it with a DNS server (10.60.0.0/24); a route through a gateway
-# outside any of its networks; a neighbour and a proxy entry; and a tap of
+# behind it with a DNS server (10.60.0.0/24); a route and a nexthop
+# object through gateways outside any of its networks; a neighbour and a
+# proxy entry; and a tap of
 # another user (65534) with a gate and two guest routes, as uml_net would
 # have made them for that user. 10.9.0.8 is root's own host route.
 peer_mac=$(in_ns $B cat /sys/class/net/peer/address)
@@ -28,6 +29,7 @@ in_ns $A sh -e <<SETUP
 ip route add default via 10.77.0.2
 ip route add 10.60.0.0/24 via 10.77.0.2
 ip route add 10.61.0.0/24 via 10.50.0.1 dev uplink onlink
+ip nexthop add id 7 via 10.50.0.7 dev uplink onlink
 ip neigh replace 10.77.0.2 lladdr $peer_mac dev uplink nud permanent
 ip neigh add 10.9.99.9 lladdr 02:00:00:00:99:09 dev uplink nud permanent
 ip neigh add proxy 10.9.98.8 dev uplink
@@ -61,6 +63,7 @@ cat >gates <<'CASES'
 10.77.0.200	an unused LAN address	inside 10.77.0.0/24, a network of uplink
 10.60.0.1	in a routed network	inside 10.60.0.0/24, which this host routes to uplink
 10.50.0.1	a route's gateway	the gateway of a route of this host \(via uplink\)
+10.50.0.7	a nexthop's gateway	the gateway of a nexthop of this host \(via uplink\)
 10.9.99.9	a neighbour	in this host's neighbour table \(uplink\)
 10.9.98.8	a proxy neighbour	in this host's proxy neighbour table \(uplink\)
 10.9.5.5	another user's guest	inside 10.9.5.5/32, which this host routes to umlt65534n0
@@ -80,6 +83,7 @@ cat >guests <<'CASES'
 10.77.0.9	a host on the LAN	inside 10.77.0.0/24, a network of uplink
 10.77.0.2	the LAN's gateway	inside 10.77.0.0/24, a network of uplink
 10.50.0.1	a route's gateway	the gateway of a route of this host \(via uplink\)
+10.50.0.7	a nexthop's gateway	the gateway of a nexthop of this host \(via uplink\)
 10.9.99.9	a neighbour	in this host's neighbour table \(uplink\)
 10.9.98.8	a proxy neighbour	in this host's proxy neighbour table \(uplink\)
 10.9.5.5	another user's guest	inside 10.9.5.5/32, which this host routes to umlt65534n0

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <linux/neighbour.h>
+#include <linux/nexthop.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
@@ -23,9 +24,9 @@
  * interface) and a guest address gets a /32 route, which beats any
  * shorter one: either would take the address over from whoever has it.
  * So neither may be an address of the host, inside a network the host
- * has an address in or a route to, the gateway of any route, or in the
- * neighbour table (plain or proxy) -- unless what is there is one of the
- * caller's own taps. Default routes (length 0) are the one exception,
+ * has an address in or a route to, the gateway of any route or nexthop
+ * object, or in the neighbour table (plain or proxy) -- unless what is
+ * there is one of the caller's own taps. Default routes (length 0) are the one exception,
  * or nothing would be left: what they reach is kept out by the policy's
  * ranges, which is why their default is narrow.
  *
@@ -189,6 +190,35 @@ route_cb(const struct nlmsghdr *nlh, void *data)
 	return (MNL_CB_OK);
 }
 
+/* Nexthop objects (ip nexthop), whose gateways routes need not show. */
+static int
+nexthop_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct inuse	*u = data;
+	struct nhmsg	*nhm;
+	struct nlattr	*a;
+	uint32_t	 oif = 0;
+	int		 gateway = 0;
+
+	if (nlh == NULL)
+		return (MNL_CB_OK);
+	nhm = mnl_nlmsg_get_payload(nlh);
+	if (nhm->nh_family != AF_INET)
+		return (MNL_CB_OK);
+	mnl_attr_for_each(a, nlh, sizeof *nhm) {
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			continue;
+		if (mnl_attr_get_type(a) == NHA_GATEWAY)
+			gateway = mnl_attr_get_u32(a) == u->addr;
+		else if (mnl_attr_get_type(a) == NHA_OIF)
+			oif = mnl_attr_get_u32(a);
+	}
+	if (gateway)
+		found(u, "the gateway of a nexthop of this host (via %s)",
+		    link_name(u->links, (int)oif));
+	return (MNL_CB_OK);
+}
+
 static int
 neigh_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -225,12 +255,18 @@ inuse_find(uint32_t addr, const struct links *ls, char *why, size_t len)
 	struct ndmsg		 ndm = { .ndm_family = AF_INET };
 	struct ndmsg		 pndm = { .ndm_family = AF_INET,
 	    .ndm_flags = NTF_PROXY };
+	struct nhmsg		 nhm = { .nh_family = AF_INET };
 
 	if (rtnl_dump(RTM_GETADDR, &ifa, sizeof ifa, addr_cb, &u) == -1)
 		refuse("listing the host's addresses: %s", strerror(errno));
 	if (!u.found &&
 	    rtnl_dump(RTM_GETROUTE, &rtm, sizeof rtm, route_cb, &u) == -1)
 		refuse("listing the host's routes: %s", strerror(errno));
+	/* A kernel without nexthop objects (before 5.3) has none to show. */
+	if (!u.found &&
+	    rtnl_dump(RTM_GETNEXTHOP, &nhm, sizeof nhm, nexthop_cb, &u) == -1 &&
+	    errno != EOPNOTSUPP && errno != EINVAL)
+		refuse("listing the host's nexthops: %s", strerror(errno));
 	if (!u.found &&
 	    rtnl_dump(RTM_GETNEIGH, &ndm, sizeof ndm, neigh_cb, &u) == -1)
 		refuse("listing the host's neighbours: %s", strerror(errno));
