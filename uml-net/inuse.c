@@ -26,9 +26,9 @@
  * So neither may be an address of the host, inside a network the host
  * has an address in or a route to, the gateway of any route or nexthop
  * object, or in the neighbour table (plain or proxy) -- unless what is
- * there is one of the caller's own taps. Default routes (length 0) are the one exception,
- * or nothing would be left: what they reach is kept out by the policy's
- * ranges, which is why their default is narrow.
+ * there is one of the caller's own taps. Default routes (length 0) are
+ * the one exception, or nothing would be left: what they reach is kept
+ * out by the policy's ranges, which is why their default is narrow.
  *
  * This is what the host looks like now. It holds against other uml_net
  * requests, which wait for the lock (lock.c); an address the host gets

@@ -27,7 +27,9 @@
  * file of their own, so that each request locked a different file. The
  * installed executable is root's, in root's directory: a caller who could
  * replace it would not need it. It exists while the program runs, and
- * nothing is created, so there is nothing to race for.
+ * nothing is created, so there is nothing to race for. flock needs a
+ * descriptor open for reading (not O_PATH), so the group must be able to
+ * read the executable, as make install leaves it (0750, 4750).
  *
  * What a caller can do is open it too and hold the lock. Others' requests
  * then wait LOCK_WAIT_MS and are refused in protocol (UML does not hang):
