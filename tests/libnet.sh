@@ -2,8 +2,8 @@
 # transport=tuntap. Source it after libtest.sh.
 #
 # Every tap, veth and rule a test makes lives in a namespace the test
-# created, named rs<pid><x> by the test,, and removed at exit (also on failure), with
-# any process started inside it.
+# created, named rs<pid><x> by the test, and removed at exit (also on
+# failure), with any process started inside it.
 
 : "${UML_NET:=$TEST_BUILDDIR/../uml-net/uml_net}"
 KERNEL_SIDE="$PYTHON3 $TEST_SRCDIR/uml-net-kernel.py"
@@ -65,3 +65,59 @@ net_policy() {
 	cat >"$1"
 	chmod 0644 "$1"
 }
+
+# The namespace kernel, taps and refused act in: the test sets it.
+NET_NS=
+
+# kernel ARGS...: the UML kernel's side in $NET_NS; its report in out.
+kernel() {
+	in_ns $NET_NS $KERNEL_SIDE --timeout 10 "$@" >"$TEST_TMP/out" 2>&1
+}
+
+# How many umlt* interfaces $NET_NS has.
+taps() {
+	in_ns $NET_NS ip -o link show | grep -c 'umlt'
+}
+
+# refused KIND DESC PATTERN [FILE]: the call reported in FILE (out) was
+# answered in protocol (one datagram without a descriptor, or one whole
+# frame), exit 1, with text matching PATTERN, and no tap is left other
+# than $taps_before.
+refused() {
+	r_out=${4:-out}
+	r_ok=1
+	case $1 in
+	dgram)	for l in datagrams=1 fds=0 nul_terminated=yes exit=1 \
+		    second=no; do
+			grep -qx "$l" "$r_out" || r_ok=0
+		done ;;
+	frame)	n=$(sed -n 's/^frame=//p' "$r_out")
+		[ -n "$n" ] && grep -qx "len=$n" "$r_out" || r_ok=0
+		for l in nul_terminated=yes exit=1; do
+			grep -qx "$l" "$r_out" || r_ok=0
+		done ;;
+	esac
+	grep -qE "^text=.uml_net: .*($3)" "$r_out" || r_ok=0
+	[ "$(taps)" = "${taps_before:-0}" ] || r_ok=0
+	if [ $r_ok = 1 ]; then
+		ok "$2: refused in protocol ($1)"
+	else
+		not_ok "$2: not refused in protocol ($1), expected /$3/"
+		show "$r_out"
+	fi
+}
+
+# The host's state uml_net could change, as text, for before and after
+# comparisons: IPv4 only (a new tap's IPv6 link-local address comes and
+# goes on its own). A script, so that commands run by the kernel's side
+# inside a namespace can call it too: sh $NET_SNAP >FILE.
+NET_SNAP=$TEST_TMP/net-snap.sh
+cat >"$NET_SNAP" <<'SNAP'
+ip -4 -o addr show
+ip -4 route show table all
+ip -4 neigh show
+ip -4 neigh show proxy
+nft list ruleset
+cat /proc/sys/net/ipv4/ip_forward
+SNAP
+export NET_SNAP

@@ -24,39 +24,7 @@ max_taps = 8
 POLICY
 export UML_NET_CONF=$TEST_TMP/policy.conf
 
-# kernel ARGS...: the kernel's side in namespace A; report in out.
-kernel() {
-	in_ns $A $KERNEL_SIDE --timeout 10 "$@" >"$TEST_TMP/out" 2>&1
-}
-taps() {
-	in_ns $A ip -o link show | grep -c 'umlt'
-}
-
-# refused KIND DESC PATTERN: the last call was answered in protocol (one
-# datagram without a descriptor, or one whole frame), exit 1, with text
-# matching PATTERN, and no tap is left (other than $taps_before).
-refused() {
-	r_ok=1
-	case $1 in
-	dgram)	for l in datagrams=1 fds=0 nul_terminated=yes exit=1 \
-		    second=no; do
-			grep -qx "$l" out || r_ok=0
-		done ;;
-	frame)	n=$(sed -n 's/^frame=//p' out)
-		[ -n "$n" ] && grep -qx "len=$n" out || r_ok=0
-		for l in nul_terminated=yes exit=1; do
-			grep -qx "$l" out || r_ok=0
-		done ;;
-	esac
-	grep -qE "^text=.uml_net: .*($3)" out || r_ok=0
-	[ "$(taps)" = "${taps_before:-0}" ] || r_ok=0
-	if [ $r_ok = 1 ]; then
-		ok "$2: refused in protocol ($1)"
-	else
-		not_ok "$2: not refused in protocol ($1), expected /$3/"
-		show out
-	fi
-}
+NET_NS=$A
 
 # 1. up: one datagram, one tap descriptor, the gate on a tap that is up.
 kernel --then 'ip -o link show $UML_TAP >link; ip -o -4 addr show $UML_TAP >addr;

@@ -44,18 +44,25 @@
  * Why no request escalates (the program may run with CAP_NET_ADMIN, or
  * setuid root reduced to it at once):
  * - "up" makes a new, non-persistent tap named after the caller's uid and
- *   owned by it, and puts an address from the policy's gate ranges on it
- *   that no interface has yet; it ends with the caller's UML.
- * - "add" and "del" act only on a tap whose name, tun flags and recorded
- *   owner say it is the caller's; they add or remove the host route of one
- *   guest address from the policy's guest ranges, not a host address, on
- *   that tap, and the NAT rule that names the tap and the address.
+ *   owned by it, within max_taps, and puts an address from the policy's
+ *   gate ranges on it that the host does not use (inuse.c); it ends with
+ *   the caller's UML.
+ * - "add" and "del" act only on a tap whose name, tun type and recorded
+ *   owner say it is the caller's, and on it by the index the kernel gave
+ *   with them (tap.c). "add" routes one guest address from the policy's
+ *   guest ranges that the host does not use to that tap, within
+ *   max_addresses, and masquerades it by a rule that names the tap and
+ *   the address; "del" removes that route only if it is there on that
+ *   tap, and that rule.
+ * - A request's checks and what it makes are one step: requests take a
+ *   lock (lock.c) before they look at the host.
  * - Nothing is executed: no shell, no ip(8), no modprobe; the environment
  *   is cleared before anything else, and no input but argv and the policy
  *   file is read.
  */
 
 static struct policy	 policy;
+static struct links	 links;		/* as the request found them */
 static uid_t		 caller;
 
 static void __attribute__((noreturn))
@@ -151,9 +158,9 @@ reserved(uint32_t addr)
 	return ((h >> 24) == 0 || (h >> 24) == 127 || (h >> 28) >= 14);
 }
 
+/* A dotted quad that may be an address of some host at all. */
 static uint32_t
-address(const char *what, const char *s, const struct range *r, int n,
-    const char *key)
+address(const char *what, const char *s)
 {
 	uint32_t	 a;
 
@@ -162,12 +169,21 @@ address(const char *what, const char *s, const struct range *r, int n,
 	if (reserved(a))
 		refuse("%s %s: a reserved address (0/8, 127/8, 224/4 or "
 		    "240/4)", what, s);
+	return (a);
+}
+
+/* One the policy gives and nobody on the host has: see inuse.c. */
+static void
+claim(const char *what, const char *s, uint32_t a, const struct range *r,
+    int n, const char *key)
+{
+	char	 why[256];
+
 	if (!policy_allows(r, n, a))
 		refuse("%s %s: outside the policy's %s (%s)", what, s, key,
 		    policy.path);
-	if (rtnl_is_host_addr(a))
-		refuse("%s %s: already an address of this host", what, s);
-	return (a);
+	if (inuse_find(a, &links, why, sizeof why))
+		refuse("%s %s: %s", what, s, why);
 }
 
 /* tuntap up GATE: a tap with GATE/32 on it, handed over as a descriptor. */
@@ -176,12 +192,19 @@ tuntap_up(const char *gate_s)
 {
 	char		 name[IFNAMSIZ], text[128];
 	uint32_t	 gate;
-	int		 fd;
+	int		 fd, ifindex;
 
-	gate = address("gate", gate_s, policy.gates, policy.ngates,
+	gate = address("gate", gate_s);
+	claim("gate", gate_s, gate, policy.gates, policy.ngates,
 	    "gate_ranges");
-	fd = tap_create(caller, policy.max_taps, name);
-	rtnl_gate_up((int)if_nametoindex(name), gate);
+	if (policy.max_taps > 0 && links_named(&links) >= policy.max_taps)
+		refuse("uid %lu already has %d taps, the policy's max_taps",
+		    (unsigned long)caller, policy.max_taps);
+	fd = tap_create(caller, name);
+	/* Ours while fd is open; 0 would be no interface at all. */
+	if ((ifindex = (int)if_nametoindex(name)) == 0)
+		refuse("%s: no interface index: %s", name, strerror(errno));
+	rtnl_gate_up(ifindex, gate);
 	/* Rules of a killed UML's tap of this name must not apply to ours. */
 	if (policy.nat && nat_forget(name) == -1)
 		refuse("removing stale NAT rules of %s: %s", name,
@@ -191,43 +214,20 @@ tuntap_up(const char *gate_s)
 	reply(name, text, fd);
 }
 
-/* add|del DEV ADDR NETMASK: the guest's host route and its NAT rule. */
+/* add DEV ADDR: the guest's host route and its NAT rule. */
 static void
-guest_addr(const char *op, const char *dev, const char *addr_s,
-    const char *mask_s)
+guest_add(const char *dev, int ifindex, const char *addr_s, uint32_t addr)
 {
 	char		 text[256];
-	uint32_t	 addr, mask, host;
-	int		 ifindex, add = strcmp(op, "add") == 0;
 	const char	*fwd = "";
 
-	tap_check(dev, caller);
-	if (parse_ipv4(mask_s, &mask) != 0 ||
-	    ((~ntohl(mask)) & (~ntohl(mask) + 1)) != 0)
-		refuse("netmask '%.32s': not a contiguous IPv4 netmask",
-		    mask_s);
-	addr = address("address", addr_s, policy.guests, policy.nguests,
+	claim("address", addr_s, addr, policy.guests, policy.nguests,
 	    "guest_ranges");
-	host = ntohl(addr) & ~ntohl(mask);
-	if (ntohl(mask) < 0xfffffffeU && (host == 0 || host == ~ntohl(mask)))
-		refuse("address %s: the network or broadcast address of "
-		    "netmask %s", addr_s, mask_s);
-	ifindex = (int)if_nametoindex(dev);
-
-	if (!add) {
-		if (rtnl_route(RTM_DELROUTE, ifindex, addr) == -1 &&
-		    errno != ESRCH)
-			refuse("removing route %s dev %s: %s", addr_s, dev,
-			    strerror(errno));
-		if (nat_del(dev, addr) == -1)
-			refuse("removing the NAT rule of %s: %s", addr_s,
-			    strerror(errno));
-		snprintf(text, sizeof text, "uml_net: removed route %s/32 "
-		    "dev %s%s\n", addr_s, dev, policy.nat ? " and its NAT rule" :
-		    "");
-		reply(NULL, text, -1);
-		return;
-	}
+	if (policy.max_addresses > 0 &&
+	    rtnl_route_count(&links) >= policy.max_addresses)
+		refuse("uid %lu already has %d guest addresses, the policy's "
+		    "max_addresses", (unsigned long)caller,
+		    policy.max_addresses);
 	if (rtnl_route(RTM_NEWROUTE, ifindex, addr) == -1)
 		refuse("adding route %s dev %s: %s", addr_s, dev,
 		    strerror(errno));
@@ -245,12 +245,69 @@ guest_addr(const char *op, const char *dev, const char *addr_s,
 	reply(NULL, text, -1);
 }
 
+/*
+ * del DEV ADDR: what add made, on that tap, and nothing else. The route
+ * is looked for first, on the tap's index, and removed by that index, so
+ * the kernel matches it on the interface too; neither the policy's ranges
+ * nor what the host uses matter here, since only the caller's is touched.
+ */
+static void
+guest_del(const char *dev, int ifindex, const char *addr_s, uint32_t addr)
+{
+	char	 text[256];
+	int	 route, rules;
+
+	if ((route = rtnl_route_find(ifindex, addr)) &&
+	    rtnl_route(RTM_DELROUTE, ifindex, addr) == -1) {
+		if (errno != ESRCH)
+			refuse("removing route %s dev %s: %s", addr_s, dev,
+			    strerror(errno));
+		route = 0;
+	}
+	if ((rules = nat_del(dev, addr)) == -1)
+		refuse("removing the NAT rule of %s: %s", addr_s,
+		    strerror(errno));
+	if (route)
+		snprintf(text, sizeof text, "uml_net: removed route %s/32 dev "
+		    "%s%s\n", addr_s, dev, rules ? " and its NAT rule" : "");
+	else
+		snprintf(text, sizeof text, "uml_net: no route %s/32 dev %s "
+		    "to remove%s\n", addr_s, dev, rules ? "; removed its NAT "
+		    "rule" : "");
+	reply(NULL, text, -1);
+}
+
+/* add|del DEV ADDR NETMASK, on one of the caller's taps. */
+static void
+guest_addr(const char *op, const char *dev, const char *addr_s,
+    const char *mask_s)
+{
+	uint32_t	 addr, mask, host;
+	int		 ifindex;
+
+	ifindex = tap_check(&links, dev, caller);
+	if (parse_ipv4(mask_s, &mask) != 0 ||
+	    ((~ntohl(mask)) & (~ntohl(mask) + 1)) != 0)
+		refuse("netmask '%.32s': not a contiguous IPv4 netmask",
+		    mask_s);
+	addr = address("address", addr_s);
+	host = ntohl(addr) & ~ntohl(mask);
+	if (ntohl(mask) < 0xfffffffeU && (host == 0 || host == ~ntohl(mask)))
+		refuse("address %s: the network or broadcast address of "
+		    "netmask %s", addr_s, mask_s);
+	if (strcmp(op, "add") == 0)
+		guest_add(dev, ifindex, addr_s, addr);
+	else
+		guest_del(dev, ifindex, addr_s, addr);
+}
+
 int
 main(int argc, char **argv)
 {
 	static char	 conf[PATH_MAX] = SYSCONFDIR "/rootstrap/uml-net.conf";
 	const char	*env = getenv("UML_NET_CONF");
 	char		 why[512];
+	int		 up;
 
 	/* A test's policy, never in a setuid or file-capability run. */
 	if (getauxval(AT_SECURE) == 0 && env != NULL && *env != '\0' &&
@@ -272,20 +329,23 @@ main(int argc, char **argv)
 	    !caller_in_group(policy.group)))
 		refuse("uid %lu is not in group '%s' (%s)",
 		    (unsigned long)caller, policy.group_name, policy.path);
-
-	if (argc == 5 && strcmp(argv[2], "tuntap") == 0 &&
-	    strcmp(argv[3], "up") == 0)
-		tuntap_up(argv[4]);
-	else if (argc == 4 && strcmp(argv[2], "tuntap") == 0 &&
-	    strcmp(argv[3], "up") == 0)
+	up = argc >= 4 && strcmp(argv[2], "tuntap") == 0 &&
+	    strcmp(argv[3], "up") == 0;
+	if (up && argc == 4)
 		refuse("tuntap up needs the host-side address "
 		    "(eth0=tuntap,,,GATE)");
-	else if (argc == 6 && (strcmp(argv[2], "add") == 0 ||
-	    strcmp(argv[2], "del") == 0))
-		guest_addr(argv[2], argv[3], argv[4], argv[5]);
-	else
+	if (!(up && argc == 5) && !(argc == 6 &&
+	    (strcmp(argv[2], "add") == 0 || strcmp(argv[2], "del") == 0)))
 		refuse("unsupported request '%.32s%s%.32s' with %d arguments "
 		    "(only tuntap up, add and del)", argv[2] != NULL ? argv[2] :
 		    "", argc > 3 ? " " : "", argc > 3 ? argv[3] : "", argc - 1);
+
+	/* Every check of the host's state and what follows, as one step. */
+	lock_take();
+	links_load(&links, caller);
+	if (up)
+		tuntap_up(argv[4]);
+	else
+		guest_addr(argv[2], argv[3], argv[4], argv[5]);
 	return (0);
 }

@@ -164,23 +164,33 @@ policy_set(struct policy *p, const char *k, char *v)
 		*(k[0] == 'n' ? &p->nat : &p->ip_forward) = b;
 		return (NULL);
 	}
-	if (strcmp(k, "max_taps") == 0) {
+	if (strcmp(k, "max_taps") == 0 || strcmp(k, "max_addresses") == 0) {
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || errno != 0 || n < 0 ||
 		    n > 1000)
 			return ("must be a number from 0 to 1000");
-		p->max_taps = (int)n;
+		*(k[4] == 't' ? &p->max_taps : &p->max_addresses) = (int)n;
 		return (NULL);
 	}
 	return ("unknown key (group, gate_ranges, guest_ranges, nat, "
-	    "ip_forward, max_taps)");
+	    "ip_forward, max_taps, max_addresses)");
 }
+
+/*
+ * The defaults, as in the shipped file. The ranges are one /24 taken at
+ * random from 10/8, away from the networks virtual machines, containers
+ * and home routers use by default (10.0.2/24, 172.17/16 and up,
+ * 192.168.0/24, 192.168.122/24, ...): a guest address takes over the
+ * host's traffic to it, and one reached through a default route is not
+ * seen by inuse.c, so what the policy allows must be unused.
+ */
+#define DEFAULT_RANGES	"10.213.47.0/24"
 
 static void
 policy_defaults(struct policy *p, const char *path)
 {
-	char	 ranges[] = "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16";
+	char	 ranges[] = DEFAULT_RANGES;
 	char	 copy[sizeof ranges];
 
 	memset(p, 0, sizeof *p);
@@ -193,6 +203,7 @@ policy_defaults(struct policy *p, const char *path)
 	p->nat = 1;
 	p->ip_forward = 1;
 	p->max_taps = 8;
+	p->max_addresses = 16;
 }
 
 static char *

@@ -4,6 +4,7 @@
  */
 
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
@@ -19,16 +20,27 @@
 /*
  * The host side of the link over rtnetlink: no ip(8), no ifconfig, no
  * shell. Every request asks for an acknowledgement and its answer is
- * checked against our port and sequence number.
+ * checked against our port and sequence number. Routes are added and
+ * removed by interface index, never by name, and only ever on an index
+ * that the caller's tap had when it was checked (tap_check): the kernel
+ * matches a removal on that index, so a tap that is gone in between
+ * matches nothing rather than everything.
  */
+
+#define RTNL_BUF_SIZE	32768	/* what libmnl advises for dumps */
+#define RTNL_TIMEOUT	5	/* seconds; a lost answer must not hang UML */
+#define RTNL_TRIES	3	/* dumps the kernel says changed under us */
 
 static struct mnl_socket *
 rtnl_open(void)
 {
+	struct timeval		 tv = { RTNL_TIMEOUT, 0 };
 	struct mnl_socket	*nl;
 
 	if ((nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)) == NULL ||
-	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1)
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+	    sizeof tv) == -1)
 		refuse("rtnetlink: %s", strerror(errno));
 	return (nl);
 }
@@ -37,7 +49,7 @@ rtnl_open(void)
 static int
 rtnl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	static char		 buf[RTNL_BUF_SIZE];
 	struct mnl_socket	*nl = rtnl_open();
 	unsigned int		 portid = mnl_socket_get_portid(nl);
 	ssize_t			 n;
@@ -61,48 +73,38 @@ out:
 	return (rc < 0 ? -1 : 0);
 }
 
-static int
-addr_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct ifaddrmsg	*ifa = mnl_nlmsg_get_payload(nlh);
-	struct nlattr		*a;
-	uint32_t		*want = data;
-
-	if (ifa->ifa_family != AF_INET)
-		return (MNL_CB_OK);
-	mnl_attr_for_each(a, nlh, sizeof *ifa) {
-		if ((mnl_attr_get_type(a) == IFA_LOCAL ||
-		    mnl_attr_get_type(a) == IFA_ADDRESS) &&
-		    mnl_attr_get_payload_len(a) == 4 &&
-		    *(uint32_t *)mnl_attr_get_payload(a) == *want)
-			want[1] = 1;
-	}
-	return (MNL_CB_OK);
-}
-
-/* Whether addr is configured on any interface of this host. */
+/*
+ * A dump of type with the family header hdr, each message to cb. A dump
+ * the kernel marks as changed while it was read (libmnl: EINTR) is read
+ * again; cb is first called with NULL each time, to start again.
+ */
 int
-rtnl_is_host_addr(uint32_t addr)
+rtnl_dump(uint16_t type, const void *hdr, size_t len, rtnl_cb cb,
+    void *data)
 {
-	char			 buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr		*nlh = mnl_nlmsg_put_header(buf);
-	struct ifaddrmsg	*ifa;
-	uint32_t		 want[2] = { addr, 0 };
+	char		 buf[256];
+	struct nlmsghdr	*nlh;
+	int		 i;
 
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
-	ifa->ifa_family = AF_INET;
-	if (rtnl_talk(nlh, addr_cb, want) == -1)
-		refuse("listing the host's addresses: %s", strerror(errno));
-	return (want[1] != 0);
+	for (i = 0; i < RTNL_TRIES; i++) {
+		cb(NULL, data);
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = type;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+		memcpy(mnl_nlmsg_put_extra_header(nlh, len), hdr, len);
+		if (rtnl_talk(nlh, cb, data) == 0)
+			return (0);
+		if (errno != EINTR)
+			break;
+	}
+	return (-1);
 }
 
 /* The gate as GATE/32 on the tap, and the tap up: what ifconfig did. */
 void
 rtnl_gate_up(int ifindex, uint32_t gate)
 {
-	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	char			 buf[256];
 	struct nlmsghdr		*nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg	*ifa;
 	struct ifinfomsg	*ifi;
@@ -132,14 +134,21 @@ rtnl_gate_up(int ifindex, uint32_t gate)
 		refuse("bringing the tap up: %s", strerror(errno));
 }
 
-/* RTM_NEWROUTE or RTM_DELROUTE of the host route ADDR/32 dev ifindex. */
+/*
+ * RTM_NEWROUTE or RTM_DELROUTE of the host route ADDR/32 dev ifindex,
+ * proto static, scope link, in the main table. Index 0 would make a
+ * removal match that route on any interface: never sent.
+ */
 int
 rtnl_route(int type, int ifindex, uint32_t addr)
 {
-	char		 buf[MNL_SOCKET_BUFFER_SIZE];
+	char		 buf[256];
 	struct nlmsghdr	*nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg	*rtm;
 
+	if (ifindex <= 0)
+		refuse("route of interface index %d: not an interface",
+		    ifindex);
 	nlh->nlmsg_type = (uint16_t)type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	if (type == RTM_NEWROUTE)
@@ -154,4 +163,75 @@ rtnl_route(int type, int ifindex, uint32_t addr)
 	mnl_attr_put_u32(nlh, RTA_DST, addr);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return (rtnl_talk(nlh, NULL, NULL));
+}
+
+/* Which of the main table's routes rtnl_route made to count. */
+struct route_match {
+	const struct links	*links;		/* any of the caller's taps */
+	int			 ifindex;	/* or this one, for addr */
+	uint32_t		 addr;
+	int			 n;
+};
+
+static int
+route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_match	*m = data;
+	const struct link	*l;
+	struct rtmsg		*rtm;
+	struct nlattr		*a;
+	uint32_t		 dst = 0, oif = 0, table;
+
+	if (nlh == NULL) {
+		m->n = 0;
+		return (MNL_CB_OK);
+	}
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family != AF_INET || rtm->rtm_dst_len != 32 ||
+	    rtm->rtm_protocol != RTPROT_STATIC ||
+	    rtm->rtm_scope != RT_SCOPE_LINK || rtm->rtm_type != RTN_UNICAST)
+		return (MNL_CB_OK);
+	table = rtm->rtm_table;
+	mnl_attr_for_each(a, nlh, sizeof *rtm) {
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			continue;
+		if (mnl_attr_get_type(a) == RTA_DST)
+			dst = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_OIF)
+			oif = mnl_attr_get_u32(a);
+		else if (mnl_attr_get_type(a) == RTA_TABLE)
+			table = mnl_attr_get_u32(a);
+	}
+	if (table != RT_TABLE_MAIN || oif == 0)
+		return (MNL_CB_OK);
+	if (m->links != NULL)
+		m->n += (l = links_find(m->links, (int)oif)) != NULL &&
+		    l->named;
+	else
+		m->n += (int)oif == m->ifindex && dst == m->addr;
+	return (MNL_CB_OK);
+}
+
+/* Whether the route rtnl_route would remove is there, on that tap. */
+int
+rtnl_route_find(int ifindex, uint32_t addr)
+{
+	struct route_match	 m = { NULL, ifindex, addr, 0 };
+	struct rtmsg		 rtm = { .rtm_family = AF_INET };
+
+	if (rtnl_dump(RTM_GETROUTE, &rtm, sizeof rtm, route_cb, &m) == -1)
+		refuse("listing the host's routes: %s", strerror(errno));
+	return (m.n > 0);
+}
+
+/* How many guest routes the caller's taps have: max_addresses. */
+int
+rtnl_route_count(const struct links *links)
+{
+	struct route_match	 m = { links, 0, 0, 0 };
+	struct rtmsg		 rtm = { .rtm_family = AF_INET };
+
+	if (rtnl_dump(RTM_GETROUTE, &rtm, sizeof rtm, route_cb, &m) == -1)
+		refuse("listing the host's routes: %s", strerror(errno));
+	return (m.n);
 }

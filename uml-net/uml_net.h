@@ -11,6 +11,8 @@
 #include <net/if.h>
 #include <stdint.h>
 
+struct nlmsghdr;
+
 /*
  * uml_net: the host helper the UML kernel runs for eth0=tuntap,,,GATE.
  * Addresses are kept in network byte order throughout, as the kernel and
@@ -36,6 +38,26 @@ struct policy {
 	int		 nat;
 	int		 ip_forward;
 	int		 max_taps;	/* per uid; 0: no limit */
+	int		 max_addresses;	/* per uid; 0: no limit */
+};
+
+/*
+ * The host's interfaces as one rtnetlink dump saw them: what tells the
+ * caller's taps from everything else, by index, so that nothing later
+ * depends on a name that may have changed owner in between.
+ */
+struct link {
+	int		 index;
+	char		 name[IFNAMSIZ];
+	int		 named;		/* umlt<caller>n<k>: counts to quotas */
+	int		 ours;		/* and a tap the caller owns */
+	int		 tap;		/* a tun device in tap mode */
+	long		 owner;		/* its tun owner; -1: none */
+};
+
+struct links {
+	struct link	*v;
+	int		 n;
 };
 
 /* reply.c: every answer, refusals included, in protocol */
@@ -50,16 +72,28 @@ int		 policy_allows(const struct range *, int, uint32_t);
 int		 parse_ipv4(const char *, uint32_t *);
 int		 caller_in_group(gid_t);
 
+/* lock.c */
+void		 lock_take(void);
+
 /* tap.c */
-int		 tap_create(uid_t, int, char *);
-void		 tap_check(const char *, uid_t);
+int		 tap_create(uid_t, char *);
+int		 tap_check(const struct links *, const char *, uid_t);
 int		 tap_exists(const char *);
 void		 tap_name_prefix(uid_t, char *, size_t);
+void		 links_load(struct links *, uid_t);
+const struct link *links_find(const struct links *, int);
+int		 links_named(const struct links *);
 
 /* rtnl.c */
-int		 rtnl_is_host_addr(uint32_t);
+typedef int	(*rtnl_cb)(const struct nlmsghdr *, void *);
+int		 rtnl_dump(uint16_t, const void *, size_t, rtnl_cb, void *);
 void		 rtnl_gate_up(int, uint32_t);
 int		 rtnl_route(int, int, uint32_t);
+int		 rtnl_route_find(int, uint32_t);
+int		 rtnl_route_count(const struct links *);
+
+/* inuse.c */
+int		 inuse_find(uint32_t, const struct links *, char *, size_t);
 
 /* nat.c */
 int		 nat_add(const char *, uint32_t);
