@@ -30,6 +30,7 @@ uml=
 for p in $(pgrep -P $prun); do
 	case $(tr '\0' ' ' <"/proc/$p/cmdline") in *ubd0=*) uml=$p ;; esac
 done
+tr '\0' ' ' <"/proc/${uml:-0}/cmdline" >uml.argv 2>/dev/null
 one_cpu() {	# PID...: each allowed on a single CPU
 	[ $# -gt 0 ] || return 1
 	seen=0
@@ -48,8 +49,24 @@ check "UML runs on one CPU" one_cpu $uml
 check "so do the processes carrying the guest's" one_cpu $(pgrep -P "${uml:-0}")
 wait $prun
 check "the run's kernel skips the RAID-6 and XOR timing" \
-    grep -q "initcall_blacklist=raid6_select_algo,calibrate_xor_blocks" \
+    grep -q "initcall_blacklist=raid6_select_algo,raid6_init,calibrate_xor_blocks" \
     cmdline.out
+
+# Both kernels run the image: kernel=auto's (sid's, in its seccomp mode
+# where it has one) and the host's linux.uml (6.1, ptrace).
+"$ROOTSTRAP" run -S "$img" -- uname -r >auto.out 2>&1
+check "kernel=auto runs it" test "$(sed -n 1p auto.out)" = \
+    "$("$ROOTSTRAP" check 2>/dev/null | sed -n 's/^ok *kernel: .*, Linux \([^:]*\):.*/\1/p')"
+if "$ROOTSTRAP" check 2>/dev/null | grep -q '^ok *mode: seccomp'; then
+	# (UML takes it off the command line the guest sees.)
+	check "in its seccomp mode" grep -q " seccomp=auto " uml.argv
+fi
+if command -v linux.uml >/dev/null; then
+	"$ROOTSTRAP" run -S -k "$(command -v linux.uml)" "$img" -- uname -r \
+	    >host.out 2>&1
+	check "the host's linux.uml runs it" test "$(cat host.out)" = \
+	    "$(linux.uml --version 2>/dev/null | sed -n '1s/^\([0-9][^ ]*\).*/\1/p')"
+fi
 
 fails_with 127 "sh: 1: no-such-command: not found" \
     "$ROOTSTRAP" run -S "$img" -- sh -c no-such-command

@@ -1,6 +1,8 @@
 #!/bin/sh
 # With SOURCE_DATE_EPOCH set, two builds of the same configuration against
-# the same mirror give the same root_fs, byte for byte, and it boots.
+# the same mirror give the same root_fs, byte for byte, and it boots; one
+# runs on kernel=auto's kernel, the other on the host's linux.uml (6.1,
+# ptrace): the kernel leaves no trace in the image.
 . "$TEST_SRCDIR/libtest.sh"
 
 epoch=1700000000
@@ -11,6 +13,9 @@ for n in a b; do
 	printf '[debian]\ncache=%s\n[uml]\nroot_password=s3cret\n' \
 	    "$TEST_CACHE/repro-$n" >$n.conf
 done
+if command -v linux.uml >/dev/null; then
+	printf '[global]\nkernel=%s\n' "$(command -v linux.uml)" >>b.conf
+fi
 # Two builds at once, each with its own package cache.
 SOURCE_DATE_EPOCH=$epoch "$ROOTSTRAP" -c a.conf -o a.log a.img >a.out 2>&1 &
 pid=$!
@@ -20,6 +25,9 @@ wait $pid
 ra=$?
 check "both builds succeeded ($ra, $rb)" test $ra = 0 -a $rb = 0
 show a.log 4
+grep -q "^rootstrap: booting UML: $(command -v linux.uml) " b.log &&
+    ok "b was built on the host's linux.uml" ||
+    not_ok "b was not built on the host's linux.uml"
 has "rootstrap: made reproducible: SOURCE_DATE_EPOCH $epoch" a.log
 if cmp a.img b.img >cmp.out 2>&1; then
 	ok "the two images are identical, byte for byte"
