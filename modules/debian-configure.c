@@ -307,6 +307,7 @@ services_on(void)
 static const char *const shortcut_for[] = {
 	SHORTCUT_MAINT_HELPER,
 	SHORTCUT_SYSTEMD_HELPER,
+	SHORTCUT_CACERTS,
 	NULL
 };
 

@@ -39,6 +39,7 @@ void		 usernet_check(struct conf *, const env_t *);
  */
 #define SHORTCUT_MAINT_HELPER	"/usr/bin/dpkg-maintscript-helper"
 #define SHORTCUT_SYSTEMD_HELPER	"/usr/bin/deb-systemd-helper"
+#define SHORTCUT_CACERTS	"/usr/sbin/update-ca-certificates"
 #define SHORTCUT_REAL_SUFFIX	".rootstrap-real"
 int		 debian_configure(const env_t *, char **);
 void		 debian_target_env(const env_t *, struct strv *);

@@ -204,9 +204,9 @@ slurp(const char *path, size_t *len)
 /*
  * The configuration's lines, if each the script reads is one its sed and
  * read pass on unchanged: none with whitespace at an end (or after a
- * leading "!"), a backslash or a control character (NUL too); the file ends in a
- * newline (read drops an unterminated last line). Comments are never
- * read.
+ * leading "!"), a backslash or a control character (NUL too); the file
+ * ends in a newline (read drops an unterminated last line). Comments are
+ * never read.
  */
 static int
 plain_conf(char **text, size_t *len)

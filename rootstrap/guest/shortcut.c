@@ -12,13 +12,15 @@
 #include <unistd.h>
 
 #include "modules/modules.h"
+#include "shortcut.h"
 
 /*
  * shortcut: while a build configures its packages (modules/debian-configure.c),
- * this program stands in for two helpers that the maintainer scripts call
- * about a hundred times between them: dpkg-maintscript-helper (a shell
+ * this program stands in for helpers that the maintainer scripts call
+ * often or that run many processes: dpkg-maintscript-helper (a shell
  * script that runs basename and dpkg once or twice per call) and
- * deb-systemd-helper (perl). Under UML every process costs tens of
+ * deb-systemd-helper (perl), about a hundred calls between them; and
+ * update-ca-certificates (shortcut-cacerts.c). Under UML every process costs tens of
  * milliseconds, and on a first install nearly every one of those calls
  * does nothing: there is no old version whose conffiles to move, no mask
  * to lift, no state to read. Those calls are answered here, by one small
@@ -109,7 +111,7 @@ plain_version(const char *v)
  * "ask the real one".
  */
 static int
-maint_helper_answer(int argc, char **argv)
+maint_helper_answer(int argc, char **argv, const char *real)
 {
 	static const struct {
 		const char	*name;
@@ -184,7 +186,7 @@ maint_helper_answer(int argc, char **argv)
  * enable runs "systemctl preset" and stays with the real one.
  */
 static int
-systemd_helper_answer(int argc, char **argv)
+systemd_helper_answer(int argc, char **argv, const char *real)
 {
 	const char	*root = getenv("DPKG_ROOT");
 	char		 path[4096];
@@ -224,30 +226,41 @@ systemd_helper_answer(int argc, char **argv)
 	return (0);
 }
 
+/* The helpers stood in for, by the name they are called by. */
+static const struct {
+	const char	*name;
+	const char	*path;
+	int		(*answer)(int, char **, const char *);
+} helpers[] = {
+	{ "dpkg-maintscript-helper", SHORTCUT_MAINT_HELPER, maint_helper_answer },
+	{ "deb-systemd-helper", SHORTCUT_SYSTEMD_HELPER, systemd_helper_answer },
+	{ "update-ca-certificates", SHORTCUT_CACERTS, cacerts_answer },
+};
+
 int
 main(int argc, char **argv)
 {
 	const char	*self = strrchr(argv[0], '/');
-	const char	*real;
-	char		 path[4096];
+	char		 real[4096];
+	size_t		 i;
 	int		 rc;
 
 	self = self != NULL ? self + 1 : argv[0];
-	if (strcmp(self, "dpkg-maintscript-helper") == 0) {
-		real = SHORTCUT_MAINT_HELPER;
-		rc = maint_helper_answer(argc, argv);
-	} else if (strcmp(self, "deb-systemd-helper") == 0) {
-		real = SHORTCUT_SYSTEMD_HELPER;
-		rc = systemd_helper_answer(argc, argv);
-	} else {
-		fprintf(stderr, "%s: stands in for dpkg-maintscript-helper "
-		    "and deb-systemd-helper during a rootstrap build\n", self);
+	for (i = 0; i < sizeof helpers / sizeof helpers[0]; i++) {
+		if (strcmp(self, helpers[i].name) == 0)
+			break;
+	}
+	if (i == sizeof helpers / sizeof helpers[0]) {
+		fprintf(stderr, "%s: stands in for dpkg-maintscript-helper, "
+		    "deb-systemd-helper and update-ca-certificates during a "
+		    "rootstrap build\n", self);
 		return (2);
 	}
-	if (rc >= 0)
+	snprintf(real, sizeof real, "%s%s", helpers[i].path,
+	    SHORTCUT_REAL_SUFFIX);
+	if ((rc = helpers[i].answer(argc, argv, real)) >= 0)
 		return (rc);
-	snprintf(path, sizeof path, "%s%s", real, SHORTCUT_REAL_SUFFIX);
-	execv(path, argv);
-	fprintf(stderr, "%s: %s: %s\n", self, path, strerror(errno));
+	execv(real, argv);
+	fprintf(stderr, "%s: %s: %s\n", self, real, strerror(errno));
 	return (127);
 }
