@@ -80,7 +80,8 @@ void		 reproduce(struct build *, long long, uint64_t);
 char		*imgcache_dir(void);
 char		*imgcache_key(const struct plan *, const char *, const char *,
 		     char **);
-char		*imgcache_lookup(const char *, const char *);
+int		 imgcache_lookup(const char *, const char *, char **,
+		     char **);
 int		 imgcache_reuse(struct build *);
 void		 imgcache_store(struct build *);
 void		 imgcache_dry_run(struct build *);

@@ -108,6 +108,11 @@ int		 host_has_program(const char *);
 int		 lock_is_stale(const char *);
 int		 lock_sweep(const char *);
 
+/* trust.c: files and directories no other user could have written */
+struct stat;
+char		*trust_stat(const struct stat *);
+char		*trust_dir(const char *, char **);
+
 /* recfile.c: the files of a run directory, one record a line */
 struct recfile {
 	struct strv	 tags;
