@@ -81,10 +81,10 @@ debs_cache_dir(const env_t *env)
 }
 
 /*
- * Make the cache and its by-hash/SHA256, and refuse them if another user
- * could have written there (util/trust.c): a .partial download is
- * resumed and an index read under a name known in advance, and the lock
- * must be ours. c->cache becomes the resolved path.
+ * Make the cache and its by-hash/SHA256, each refused if another user
+ * could have written there (util/trust.c) before anything is made in it:
+ * a .partial download is resumed and an index read under a name known in
+ * advance, and the lock must be ours. c->cache becomes the resolved path.
  */
 static int
 cache_open(struct debctx *c, char **cause)
@@ -94,14 +94,12 @@ cache_open(struct debctx *c, char **cause)
 	char	*dir, *real, *why = NULL;
 	size_t	 i;
 
-	xasprintf(&dir, "%s/by-hash/SHA256", c->cache);
-	if (file_mkdirs(dir, 0755, cause) != 0) {
-		free(dir);
-		return (-1);
-	}
-	free(dir);
 	for (i = 0; subdirs[i] != NULL; i++) {
 		xasprintf(&dir, "%s%s", c->cache, subdirs[i]);
+		if (file_mkdirs(dir, 0755, cause) != 0) {
+			free(dir);
+			return (-1);
+		}
 		real = trust_dir(dir, &why);
 		free(dir);
 		if (real == NULL) {
