@@ -36,6 +36,13 @@ printf '[debian]\ndist=bookwurm\n' >bad-suite.conf
 fails_with 2 "bad-suite.conf:2: dist: unknown suite 'bookwurm' (debootstrap has no script /usr/share/debootstrap/scripts/bookwurm)" \
     "$ROOTSTRAP" -c bad-suite.conf -n img
 
+# kernel_suite names a directory under the kernel cache: nothing that
+# leads out of it.
+conf_fast mkfs >rootstrap.conf
+printf '[global]\nkernel_suite=../../elsewhere\n' >suite.conf
+fails_with 2 "suite.conf:2: kernel_suite: invalid suite '../../elsewhere'" \
+    "$ROOTSTRAP" -c suite.conf -n img
+
 # PATH is required.
 printf '[global]\nmodules=mkfs\n' >rootstrap.conf
 fails_with 2 "rootstrap: [global] PATH is required" "$ROOTSTRAP" -n img

@@ -212,7 +212,15 @@ for pair in INT:130 KILL:137; do
 	if [ $sig = INT ]; then
 		has "rootstrap: interrupted; the image is complete, not stored in the image cache" err
 		check "$what: no partial copy" \
-		    test ! -e "$ROOTSTRAP_CACHE/.$key.img.tmp"
+		    test -z "$(ls -A "$ROOTSTRAP_CACHE" | grep rootstrap-)"
+	else
+		# The killed store's copy stays, unlocked: cache list removes it.
+		check "$what: the partial copy was left" sh -c \
+		    "ls -A '$ROOTSTRAP_CACHE' | grep -q '^\.$key\.img\.rootstrap-'"
+		run_status 0 "$ROOTSTRAP" cache list
+		has "left by a build that was killed"
+		check "$what: cache list removed the partial copy" \
+		    test -z "$(ls -A "$ROOTSTRAP_CACHE" | grep rootstrap-)"
 	fi
 	nothing_left .
 	rm -f img "$ROOTSTRAP_CACHE/$key.info" log
@@ -278,7 +286,7 @@ if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 	chmod +x mods/data
 	printf '[global]\nmodulepath=mods\nmodules=mkfs mount data umount\n' \
 	    >data.conf
-	unshare -m sh -c 'mount -t tmpfs -o size=2m none cache &&
+	unshare -m sh -c 'mount -t tmpfs -o size=2m,mode=755 none cache &&
 	    ROOTSTRAP_CACHE=$PWD/cache "$0" -c data.conf -o cache.log img \
 	    >cache.out 2>&1; echo $? >cache.rc; ls -A cache >cache.ls' \
 	    "$ROOTSTRAP"

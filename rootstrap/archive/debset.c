@@ -81,6 +81,43 @@ debs_cache_dir(const env_t *env)
 	return (dir);
 }
 
+/*
+ * Make the cache and its by-hash/SHA256, each refused if another user
+ * could have written there (util/trust.c) before anything is made in it:
+ * a .partial download is resumed and an index read under a name known in
+ * advance, and the lock must be ours. c->cache becomes the resolved path.
+ */
+static int
+cache_open(struct debctx *c, char **cause)
+{
+	static const char *const subdirs[] = { "", "/by-hash",
+	    "/by-hash/SHA256", NULL };
+	char	*dir, *real, *why = NULL;
+	size_t	 i;
+
+	for (i = 0; subdirs[i] != NULL; i++) {
+		xasprintf(&dir, "%s%s", c->cache, subdirs[i]);
+		if (file_mkdirs(dir, 0755, cause) != 0) {
+			free(dir);
+			return (-1);
+		}
+		real = trust_dir(dir, &why);
+		free(dir);
+		if (real == NULL) {
+			xasprintf(cause, "package cache: %s; not trusted (set "
+			    "[debian] cache to a directory of your own)", why);
+			free(why);
+			return (-1);
+		}
+		if (i == 0) {
+			free(c->cache);
+			c->cache = real;
+		} else
+			free(real);
+	}
+	return (0);
+}
+
 /* A compressed index, whole, into memory. */
 static int
 index_read(const char *path, const char *name, char **buf, size_t *len,
@@ -456,7 +493,7 @@ debset_get(const env_t *debian_env, const env_t *global_env,
 	struct strv		  required = { 0 }, base = { 0 };
 	const struct stanza	**order = NULL;
 	struct fetch_item	 *items = NULL, it;
-	char			 *why = NULL, *lock = NULL;
+	char			 *why = NULL, *lock = NULL, *hashdir;
 	size_t			  i, n = 0, nfetch = 0, cached = 0;
 	uint64_t		  bytes = 0;
 	int			  lockfd = -1, rc = -1;
@@ -472,14 +509,13 @@ debset_get(const env_t *debian_env, const env_t *global_env,
 		    "XDG_CACHE_HOME or HOME");
 		goto out;
 	}
-	xasprintf(&lock, "%s/by-hash/SHA256", c.cache);
-	if (file_mkdirs(lock, 0755, cause) != 0)
+	if (cache_open(&c, cause) != 0)
 		goto out;
-	free(lock);
 
 	/* One fetch at a time per cache: .partial files are shared. */
 	xasprintf(&lock, "%s/.lock", c.cache);
-	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+	if ((lockfd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644)) == -1) {
 		xasprintf(cause, "%s: %s", lock, strerror(errno));
 		goto out;
 	}
@@ -490,6 +526,11 @@ debset_get(const env_t *debian_env, const env_t *global_env,
 			goto out;
 		}
 	}
+
+	/* Ours alone now: an index killed half-way through file_write goes. */
+	xasprintf(&hashdir, "%s/by-hash/SHA256", c.cache);
+	lock_sweep(hashdir);
+	free(hashdir);
 
 	if (debs_release(&c, cause) != 0 || debs_indexes(&c, cause) != 0)
 		goto out;

@@ -143,9 +143,20 @@ xfer_start(struct fetch *f, struct xfer *x, char **cause)
 	const struct fetch_opts	*o = f->opts;
 	struct stat		 st;
 
-	x->fd = open(x->partial, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	/*
+	 * The name is known in advance, so that a broken download resumes:
+	 * safe only because the cache is the user's own (debset.c checks).
+	 * A link or a FIFO there is still refused rather than written on.
+	 */
+	x->fd = open(x->partial, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644);
 	if (x->fd == -1 || fstat(x->fd, &st) != 0) {
-		xasprintf(cause, "%s: %s", x->partial, strerror(errno));
+		xasprintf(cause, "%s: %s", x->partial, errno == ELOOP ?
+		    "a symbolic link, not written through" : strerror(errno));
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", x->partial);
 		return (-1);
 	}
 	x->offset = st.st_size;

@@ -388,8 +388,13 @@ build_stage(struct build *b)
 		free(cause);
 		return (0);
 	}
-	if ((hit = imgcache_lookup(b->cachedir, b->stagekey)) == NULL)
+	switch (imgcache_lookup(b->cachedir, b->stagekey, &hit, &cause)) {
+	case -1:
+		build_fail(b, EXIT_BUILD, "image cache: %s; not reused, "
+		    "nothing was built (remove it, or use --no-cache)", cause);
+	case 0:
 		return (0);
+	}
 	if (image_allocate(b->image, 1, &b->tmpimage, &cause) != 0 ||
 	    file_copy(hit, b->tmpimage, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "image cache: %s", cause);

@@ -105,7 +105,8 @@ char		*imgcache_key(const struct plan *, const char *, const char *,
 		     const char *, char **);
 char		*imgcache_stage_key(const struct plan *, size_t, const char *,
 		     const char *, const char *, char **);
-char		*imgcache_lookup(const char *, const char *);
+int		 imgcache_lookup(const char *, const char *, char **,
+		     char **);
 int		 imgcache_put(const char *, const char *, const char *,
 		     const char *, char **);
 int		 imgcache_reuse(struct build *);

@@ -288,40 +288,91 @@ imgcache_stage_key(const struct plan *p, size_t last, const char *builder,
 	return (hash_hex(&h));
 }
 
-/* The cached image for key, or NULL. */
-char *
-imgcache_lookup(const char *dir, const char *key)
+/*
+ * The cache directory dir, resolved, if no other user could have put an
+ * image in it (util/trust.c); made first if make is set. NULL with *cause
+ * if it is not to be trusted, NULL without one if it does not exist.
+ */
+static char *
+cache_open(const char *dir, int make, char **cause)
 {
-	char	*path;
+	char	*real;
 
-	xasprintf(&path, "%s/%s.img", dir, key);
-	if (access(path, R_OK) == 0)
-		return (path);
-	free(path);
-	return (NULL);
+	*cause = NULL;
+	if (make && file_mkdirs(dir, 0755, cause) != 0)
+		return (NULL);
+	if ((real = trust_dir(dir, cause)) == NULL && errno == ENOENT &&
+	    !make) {
+		free(*cause);
+		*cause = NULL;
+	}
+	return (real);
+}
+
+/*
+ * The cached image for key in dir: 1 and *path if there is one, 0 if
+ * not, -1 with *cause if there is one another user could have written.
+ */
+int
+imgcache_lookup(const char *dir, const char *key, char **path, char **cause)
+{
+	struct stat	 st;
+	char		*why;
+
+	xasprintf(path, "%s/%s.img", dir, key);
+	if (lstat(*path, &st) == -1) {
+		if (errno == ENOENT) {
+			free(*path);
+			*path = NULL;
+			return (0);
+		}
+		why = xstrdup(strerror(errno));
+	} else if (!S_ISREG(st.st_mode))
+		why = xstrdup("not a regular file");
+	else if ((why = trust_stat(&st)) == NULL)
+		return (1);
+	xasprintf(cause, "%s: %s", *path, why);
+	free(why);
+	free(*path);
+	*path = NULL;
+	return (-1);
 }
 
 /*
  * Look the build up in the image cache; a hit is copied into place and
  * ends the build (returns 1). On a miss the key is kept, to store the
- * result.
+ * result. A cache another user could have written to ends the build.
  */
 int
 imgcache_reuse(struct build *b)
 {
 	struct strv	 what = { 0 };
-	char		*hit, *cause = NULL;
+	char		*dir, *hit, *cause = NULL;
 	size_t		 i;
 
-	if (b->o->no_cache || (b->cachedir = imgcache_dir()) == NULL)
+	if (b->o->no_cache || (dir = imgcache_dir()) == NULL)
 		return (0);
+	if ((b->cachedir = cache_open(dir, 0, &cause)) != NULL)
+		free(dir);
+	else if (cause == NULL)
+		b->cachedir = dir;	/* made when the image is stored */
+	else {
+		free(dir);
+		build_fail(b, EXIT_BUILD, "image cache: %s; nothing was "
+		    "built (use a directory of your own as ROOTSTRAP_CACHE, "
+		    "or --no-cache)", cause);
+	}
 	if ((b->cachekey = imgcache_key(&b->plan, b->builder,
 	    b->kernel.k.path, b->o->umlextra, &cause)) == NULL) {
 		log_warnx("image cache not used: %s", cause);
 		free(cause);
 		return (0);
 	}
-	if ((hit = imgcache_lookup(b->cachedir, b->cachekey)) == NULL) {
+	switch (imgcache_lookup(b->cachedir, b->cachekey, &hit, &cause)) {
+	case -1:
+		build_fail(b, EXIT_BUILD, "image cache: %s; not reused, "
+		    "nothing was built (remove it, or use --no-cache)", cause);
+	case 0:
 		for (i = 0; i < b->plan.nsteps; i++) {
 			strv_add(&what, b->plan.steps[i].name);
 			if (b->plan.steps[i].stock != NULL &&
@@ -349,23 +400,13 @@ imgcache_reuse(struct build *b)
 	return (1);
 }
 
-/* Where a store copies an image before renaming it into place. */
-static char *
-store_tmpname(const char *dir, const char *key)
-{
-	char	*tmp;
-
-	xasprintf(&tmp, "%s/.%s.img.tmp", dir, key);
-	return (tmp);
-}
-
 /*
  * The store copies in-process, where the signalfd is never read: a copy
  * to a hung or slow filesystem would make SIGINT wait for it. So for the
  * store the signals act at once: the partial copy goes, the image
  * (complete, in place) stays, and the status says which signal.
  */
-static char	*store_tmp;
+static char *volatile	 store_tmp;
 
 static void
 store_signal(int sig)
@@ -373,7 +414,8 @@ store_signal(int sig)
 	static const char	 msg[] = "rootstrap: interrupted; the image is "
 	    "complete, not stored in the image cache\n";
 
-	unlink(store_tmp);
+	if (store_tmp != NULL)
+		unlink(store_tmp);
 	(void)!write(STDERR_FILENO, msg, sizeof msg - 1);
 	_exit(128 + sig);
 }
@@ -398,36 +440,44 @@ store_interruptible(void)
 }
 
 /*
- * Keep a copy of src in dir under key, and a line saying what it is:
- * copied under the name tmp, renamed into place when whole.
+ * Keep a copy of src in the cache directory under key, and a line saying
+ * what it is. The copy is made under a temporary name (file_temp), locked
+ * while it is written: a store killed half-way leaves it unlocked, and the
+ * next store, cache list or cache clean removes it.
  */
 int
-imgcache_put(const char *dir, const char *key, const char *src,
+imgcache_put(const char *cachedir, const char *key, const char *src,
     const char *what, char **cause)
 {
-	char	*tmp, *path, *info, *line;
-	int	 rc = -1;
+	char	*dir, *path, *info, *line, *tmp = NULL;
+	int	 fd, rc = -1;
 
-	if (file_mkdirs(dir, 0755, cause) != 0)
+	if ((dir = cache_open(cachedir, 1, cause)) == NULL)
 		return (-1);
-	tmp = store_tmpname(dir, key);
-	/* A killed store's leftover (whatever it is) must not stop this one. */
-	unlink(tmp);
+	lock_sweep(dir);
 	xasprintf(&path, "%s/%s.img", dir, key);
 	xasprintf(&info, "%s/%s.info", dir, key);
 	xasprintf(&line, "%lld %s\n", (long long)time(NULL), what);
-	if (file_copy(src, tmp, cause) == 0 &&
-	    file_write(info, line, 0644, cause) == 0) {
-		if (rename(tmp, path) == 0)
-			rc = 0;
-		else
-			xasprintf(cause, "%s: %s", path, strerror(errno));
+	if ((fd = file_temp(path, &tmp, cause)) != -1) {
+		store_tmp = tmp;
+		if (file_copy_to(src, fd, tmp, cause) == 0 &&
+		    file_write(info, line, 0644, cause) == 0) {
+			if (rename(tmp, path) == 0)
+				rc = 0;
+			else
+				xasprintf(cause, "%s: %s", path,
+				    strerror(errno));
+		}
+		if (rc != 0)
+			unlink(tmp);
+		store_tmp = NULL;
+		close(fd);
 	}
-	unlink(tmp);
 	free(tmp);
 	free(path);
 	free(info);
 	free(line);
+	free(dir);
 	return (rc);
 }
 
@@ -439,7 +489,6 @@ imgcache_store(struct build *b)
 
 	if (b->cachekey == NULL)
 		return;
-	store_tmp = store_tmpname(b->cachedir, b->cachekey);
 	store_interruptible();
 	if (imgcache_put(b->cachedir, b->cachekey, b->image, b->cachewhat,
 	    &cause) != 0)
@@ -456,28 +505,39 @@ imgcache_store(struct build *b)
 void
 imgcache_dry_run(struct build *b)
 {
-	char	*dir, *key, *hit, *cause = NULL;
+	char	*dir, *real, *key, *hit = NULL, *cause = NULL;
+	int	 found = 0;
 
 	if (b->o->no_cache || (dir = imgcache_dir()) == NULL) {
 		printf("cache: not used\n");
+		return;
+	}
+	if ((real = cache_open(dir, 0, &cause)) == NULL && cause != NULL) {
+		printf("cache: not used: image cache %s\n", cause);
+		free(cause);
+		free(dir);
 		return;
 	}
 	if ((key = imgcache_key(&b->plan, b->builder, b->kernel.k.path,
 	    b->o->umlextra, &cause)) == NULL) {
 		printf("cache: not used: %s\n", cause);
 		free(cause);
-	} else {
-		hit = imgcache_lookup(dir, key);
-		printf("cache: %s (%s)\n", key, hit != NULL ? "hit" : "miss");
-		free(hit);
-	}
+	} else if (real != NULL &&
+	    (found = imgcache_lookup(real, key, &hit, &cause)) == -1) {
+		printf("cache: %s (not reused: %s)\n", key, cause);
+		free(cause);
+	} else
+		printf("cache: %s (%s)\n", key, found ? "hit" : "miss");
+	free(hit);
 	free(key);
+	free(real);
 	free(dir);
 }
 
 /*
- * List the cached images in dir, one line each: key, size, when, what; or
- * remove them (clean). Returns 0, or -1 with errno if dir cannot be read.
+ * List the cached images in dir (a trusted one: see cache_open), one line
+ * each: key, size, when, what; or remove them (clean). What killed stores
+ * left goes either way. Returns 0, or -1 with errno if dir cannot be read.
  */
 int
 imgcache_list(const char *dir, int clean)
@@ -493,6 +553,7 @@ imgcache_list(const char *dir, int clean)
 
 	if ((d = opendir(dir)) == NULL)
 		return (errno == ENOENT ? 0 : -1);
+	lock_sweep(dir);
 	while ((de = readdir(d)) != NULL) {
 		len = strlen(de->d_name);
 		if (len < 5 || strcmp(de->d_name + len - 4, ".img") != 0 ||

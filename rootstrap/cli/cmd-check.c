@@ -7,6 +7,7 @@
 #include <sys/xattr.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,29 @@ check_item(struct check *ck, const char *status, const char *item,
 	else if (strcmp(status, "warning") == 0)
 		ck->warnings++;
 	free(msg);
+}
+
+/*
+ * A kernel the current directory's rootstrap.conf names is a program
+ * someone else may have put there (cd into their directory, run check):
+ * found, but not run unless --run-kernel asks. Returns 1 if it may run.
+ */
+static int
+check_kernel_runs(struct check *ck, const struct conf *c, int run_kernel)
+{
+	const struct entry	*e = conf_find(c, "global", "kernel");
+	char			*path;
+
+	if (run_kernel || e == NULL || strcmp(e->file, CONF_LOCAL) != 0)
+		return (1);
+	if ((path = host_which(e->value)) == NULL)
+		return (1);	/* nothing to run: say it is not found */
+	check_item(ck, "warning", "kernel", "%s, named by ./%s:%u, was not "
+	    "run: check runs no program the current directory's file names "
+	    "(rootstrap check --run-kernel runs '%s --help' to test it)",
+	    path, e->file, e->line, path);
+	free(path);
+	return (0);
 }
 
 /* The kernel, what it can do, and whether the configured transport is in. */
@@ -274,12 +298,23 @@ cmd_check(int argc, char **argv)
 	const char	*tmp = uml_tmpdir();
 	char		*dir, *cause = NULL;
 	size_t		 i;
-	int		 ch, n;
+	int		 ch, n, run_kernel = 0;
+	static const struct option longopts[] = {
+		{ "run-kernel",	no_argument,		NULL, 'K' },
+		{ NULL,		0,			NULL, 0 }
+	};
 
-	while ((ch = getopt(argc, argv, "c:")) != -1) {
-		if (ch != 'c')
+	while ((ch = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'K':
+			run_kernel = 1;
+			break;
+		default:
 			return (CMD_USAGE);
-		config = optarg;
+		}
 	}
 	if (argc - optind > 1)
 		return (CMD_USAGE);
@@ -294,7 +329,8 @@ cmd_check(int argc, char **argv)
 	if (c.errors.n == 0)
 		check_item(&ck, "ok", "configuration", "no errors");
 
-	check_kernel(&ck, &p);
+	if (check_kernel_runs(&ck, &c, run_kernel))
+		check_kernel(&ck, &p);
 	if (uml_exec_dir(tmp, &cause) == 0)
 		check_item(&ck, "ok", "exec memory", "%s allows executable "
 		    "mappings", tmp);
@@ -344,12 +380,14 @@ cmd_check(int argc, char **argv)
 const struct cmd_entry cmd_check_entry = {
 	.name = "check",
 	.alias = "--check",
-	.usage = "[-c file] [imagefile]",
+	.usage = "[-c file] [--run-kernel] [imagefile]",
 	.help =
 "Check that this host can build images with this configuration: the\n"
 "kernel and what it offers, memory and image space, the tools the modules\n"
 "use, uml_net, the mirror. One line per item, with the fix for a problem.\n"
 "\n"
-"  -c FILE                read FILE after the system and ./rootstrap.conf\n",
+"  -c FILE                read FILE after the system and ./rootstrap.conf\n"
+"  --run-kernel           run the kernel even when ./rootstrap.conf names\n"
+"                         it (without, check runs no program it names)\n",
 	.exec = cmd_check,
 };

@@ -3,6 +3,8 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +50,7 @@ static int	 conf_handler(void *, const char *, const char *,
 		     const char *);
 static void	 conf_add_error(struct conf *, const char *, u_int,
 		     const char *, ...) printflike(4, 5);
+static int	 conf_load_file(struct conf *, const char *, int, int);
 
 void
 conf_init(struct conf *c)
@@ -186,6 +189,11 @@ conf_handler(void *arg, const char *section, const char *key,
  * The layers every command reads, each overriding the one before: the
  * system file (ROOTSTRAP_SYSTEM_CONF names another; empty: none),
  * ./rootstrap.conf, then extra (-c), which must exist.
+ *
+ * ./rootstrap.conf is read only if it is ours or root's and no one else
+ * may write it, as ssh reads its files: it can name programs rootstrap
+ * runs (kernel=, slirp=, modules), and a directory someone else made
+ * should not make us run theirs. The other two are named on purpose.
  */
 void
 conf_load_layers(struct conf *c, const char *extra)
@@ -196,7 +204,7 @@ conf_load_layers(struct conf *c, const char *extra)
 		system = SYSCONFDIR "/rootstrap/rootstrap.conf";
 	if (*system != '\0')
 		conf_load(c, system, 0);
-	conf_load(c, "rootstrap.conf", 0);
+	conf_load_file(c, CONF_LOCAL, 0, 1);
 	if (extra != NULL)
 		conf_load(c, extra, 1);
 }
@@ -208,8 +216,17 @@ conf_load_layers(struct conf *c, const char *extra)
 int
 conf_load(struct conf *c, const char *path, int required)
 {
+	return (conf_load_file(c, path, required, 0));
+}
+
+/* conf_load, and with strict, only a file no one else could have written. */
+static int
+conf_load_file(struct conf *c, const char *path, int required, int strict)
+{
 	struct conf_file	 cf;
+	struct stat		 st;
 	size_t			 before = c->errors.n, i;
+	char			*why = NULL;
 
 	memset(&cf, 0, sizeof cf);
 	cf.conf = c;
@@ -218,6 +235,15 @@ conf_load(struct conf *c, const char *path, int required)
 		if (errno == ENOENT && !required)
 			return (0);
 		conf_add_error(c, path, 0, "%s", strerror(errno));
+		return (-1);
+	}
+	/* The file opened, not the name: it cannot be swapped in between. */
+	if (strict && fstat(fileno(cf.f), &st) == 0 &&
+	    (why = trust_stat(&st)) != NULL) {
+		conf_add_error(c, path, 0, "%s; not read, as it could name "
+		    "programs for rootstrap to run (kernel=, slirp=)", why);
+		free(why);
+		fclose(cf.f);
 		return (-1);
 	}
 	ini_parse_stream(conf_reader, &cf, conf_handler, &cf);

@@ -135,6 +135,7 @@ struct runspec {
 };
 
 /* conf.c: the files */
+#define CONF_LOCAL	"rootstrap.conf"	/* the current directory's */
 void		 conf_init(struct conf *);
 int		 conf_load(struct conf *, const char *, int);
 void		 conf_load_layers(struct conf *, const char *);

@@ -287,6 +287,10 @@ plan_make(struct plan *p, struct conf *c, const struct plan_ctx *ctx)
 	if (names.n == 0)
 		conf_error(c, conf_find(c, "global", "modules"),
 		    "modules: the list of modules is empty");
+	/* A directory name under the kernel cache: no way out of it. */
+	if ((e = conf_find(c, "global", "kernel_suite")) != NULL &&
+	    (strchr(e->value, '/') != NULL || *e->value == '.'))
+		conf_error(c, e, "kernel_suite: invalid suite '%s'", e->value);
 	plan_steps(p, c, &names, ctx);
 	strv_free(&names);
 

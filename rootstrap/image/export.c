@@ -429,7 +429,7 @@ image_export(const char *image, const char *out, long long clamp,
 {
 	struct export	 x;
 	errcode_t	 rv;
-	char		*tmp = NULL;
+	char		*tmp = NULL, *dir;
 	mode_t		 mask;
 	int		 fd = STDOUT_FILENO, rc = -1;
 
@@ -447,12 +447,16 @@ image_export(const char *image, const char *out, long long clamp,
 	    archive_write_set_format_filter_by_ext(x.a, out) != ARCHIVE_OK)
 		archive_write_set_format_pax_restricted(x.a);
 	if (strcmp(out, "-") != 0) {
-		/* Nothing half-written at out: a temporary name, renamed. */
-		xasprintf(&tmp, "%s.rootstrap-XXXXXX", out);
-		if ((fd = mkstemp(tmp)) == -1) {
-			xasprintf(cause, "%s: %s", out, strerror(errno));
+		/*
+		 * Nothing half-written at out: a temporary name, locked while
+		 * it is written and renamed (file_temp). What a killed export
+		 * left there goes first.
+		 */
+		dir = path_dir(out);
+		lock_sweep(dir);
+		free(dir);
+		if ((fd = file_temp(out, &tmp, cause)) == -1)
 			goto out;
-		}
 		mask = umask(0);
 		umask(mask);
 		fchmod(fd, 0666 & ~mask);

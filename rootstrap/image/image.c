@@ -6,7 +6,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -185,29 +184,45 @@ resize_to(const char *path, blk64_t blocks, unsigned int bs, int force,
  * resize2fs's estimate of the smallest size is generous: with freespace 64
  * a minbase image keeps twice that. Below it, resize2fs -f is tried on a
  * copy, and the copy is kept only if e2fsck then finds it clean.
+ *
+ * The copy is a temporary file beside the image (file_temp: a name no one
+ * can guess or plant a link at, locked for a sweep) and the tools reach
+ * it through /dev/fd, never by its name: in a directory others may write
+ * to, a name opened again could by then be theirs.
  */
 static int
 shrink_forced(const char *path, blk64_t want, unsigned int bs)
 {
-	char	*copy, *cause = NULL;
-	char	*cp[] = { "cp", "--sparse=always", (char *)path, NULL, NULL };
-	char	*check[] = { E2FSCK, "-f", "-n", NULL, NULL };
-	int	 rc = -1;
+	char	*copy = NULL, *cause = NULL, fdpath[32];
+	char	*cp[] = { "cp", "--sparse=always", (char *)path, fdpath, NULL };
+	char	*check[] = { E2FSCK, "-f", "-n", fdpath, NULL };
+	int	 fd, tools = -1, rc = -1;
 
-	xasprintf(&copy, "%s.shrink", path);
-	cp[3] = check[3] = copy;
-	/* Locked before it takes the image's name (see stale.c). */
+	if ((fd = file_temp(path, &copy, &cause)) == -1)
+		goto out;
+	/* A descriptor of the copy, without close-on-exec, for the tools. */
+	if ((tools = fcntl(fd, F_DUPFD, STDERR_FILENO + 1)) == -1) {
+		xasprintf(&cause, "%s: %s", copy, strerror(errno));
+		goto out;
+	}
+	snprintf(fdpath, sizeof fdpath, "/dev/fd/%d", tools);
 	if (run_tool("copying", cp, 0, &cause) == 0 &&
-	    lock_hold(copy) == 0 &&
-	    resize_to(copy, want, bs, 1, &cause) == 0 &&
+	    resize_to(fdpath, want, bs, 1, &cause) == 0 &&
 	    run_tool("checking the shrunk copy", check, 0, &cause) == 0 &&
 	    rename(copy, path) == 0)
 		rc = 0;
+out:
+	if (tools != -1)
+		close(tools);
 	if (rc != 0) {
 		log_info("forced shrink not used: %s",
 		    cause != NULL ? cause : strerror(errno));
-		unlink(copy);
+		if (fd != -1) {
+			unlink(copy);
+			close(fd);
+		}
 	}
+	/* Else fd stays open: it holds the lock of what is now path. */
 	free(cause);
 	free(copy);
 	return (rc);
@@ -267,49 +282,12 @@ image_shrink(const char *path, uint64_t freemb, char **cause)
 	return (0);
 }
 
-/* ".NAME.rootstrap-XXXXXX": mkstemp's six characters and nothing more. */
-static int
-is_temp_image(const char *name)
-{
-	const char	*p;
-
-	if (name[0] != '.' || (p = strstr(name, ".rootstrap-")) == NULL ||
-	    p == name)
-		return (0);
-	while (strstr(p + 1, ".rootstrap-") != NULL)
-		p = strstr(p + 1, ".rootstrap-");
-	return (strlen(p + 11) == 6 && strchr(p + 11, '.') == NULL);
-}
-
 /*
- * Remove the temporary images of dead builds in dir (and the shrink's
- * working copy beside each). Says what it removed; returns how many.
+ * Remove the temporary files of dead builds in dir: images, their shrunk
+ * copies, and whatever else lock_sweep finds. Returns how many.
  */
 int
 image_sweep(const char *dir)
 {
-	struct dirent	*de;
-	DIR		*d;
-	char		*path, *copy;
-	int		 n = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return (0);
-	while ((de = readdir(d)) != NULL) {
-		if (!is_temp_image(de->d_name))
-			continue;
-		xasprintf(&path, "%s/%s", dir, de->d_name);
-		if (lock_is_stale(path) && unlink(path) == 0) {
-			xasprintf(&copy, "%s.shrink", path);
-			unlink(copy);
-			free(copy);
-			log_info("removed %s, left by a build that was killed",
-			    path);
-			n++;
-		}
-		free(path);
-	}
-	closedir(d);
-	return (n);
+	return (lock_sweep(dir));
 }
-

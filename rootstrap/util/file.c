@@ -3,6 +3,7 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -69,6 +70,46 @@ mkparent(const char *path, char **cause)
 }
 
 /*
+ * A new, empty file to become path: ".NAME.rootstrap-XXXXXX" beside it,
+ * made with O_EXCL (so never an existing file, nor wherever a link
+ * planted there points), mode 0600, and locked (lock.c) before it shows
+ * under that name, so that a sweep never finds it unlocked while we live.
+ * Returns its descriptor, which holds the lock until it is closed, and
+ * *tmp its name; or -1 with *cause.
+ */
+int
+file_temp(const char *path, char **tmp, char **cause)
+{
+	const char	*base;
+	char		*new;
+	int		 fd, saved;
+
+	base = strrchr(path, '/');
+	base = base != NULL ? base + 1 : path;
+	xasprintf(&new, "%.*s.%s.rootstrap-XXXXXX.new", (int)(base - path),
+	    path, base);
+	if ((fd = mkostemps(new, 4, O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s while creating a temporary file "
+		    "beside it", path, strerror(errno));
+		free(new);
+		return (-1);
+	}
+	*tmp = xstrndup(new, strlen(new) - 4);
+	if (flock(fd, LOCK_EX) == -1 || rename(new, *tmp) == -1) {
+		saved = errno;
+		unlink(new);
+		close(fd);
+		xasprintf(cause, "%s: %s while creating", *tmp,
+		    strerror(saved));
+		free(*tmp);
+		*tmp = NULL;
+		fd = -1;
+	}
+	free(new);
+	return (fd);
+}
+
+/*
  * Replace path with content, atomically, making parent directories. An
  * existing file keeps its owner and mode (/etc/shadow stays root:shadow).
  */
@@ -79,7 +120,7 @@ file_write(const char *path, const char *content, mode_t mode, char **cause)
 	char		*tmp;
 	size_t		 len = strlen(content);
 	ssize_t		 n;
-	int		 fd, rc = -1, existed;
+	int		 fd, held = -1, rc = -1, existed;
 
 	if (mkparent(path, cause) != 0)
 		return (-1);
@@ -93,26 +134,35 @@ file_write(const char *path, const char *content, mode_t mode, char **cause)
 	existed = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 	if (existed)
 		mode = st.st_mode & 07777;
-	xasprintf(&tmp, "%s.rootstrap-new", path);
-	if ((fd = open(tmp, O_WRONLY|O_CREAT|O_TRUNC|O_NOFOLLOW, mode)) == -1) {
-		xasprintf(cause, "%s: %s while creating", tmp, strerror(errno));
-		goto out;
-	}
+	if ((fd = file_temp(path, &tmp, cause)) == -1)
+		return (-1);
 	n = write(fd, content, len);
 	if (existed && fchown(fd, st.st_uid, st.st_gid) == -1)
 		n = -1;
-	if (n != (ssize_t)len || fchmod(fd, mode) == -1 || close(fd) == -1) {
+	if (n != (ssize_t)len || fchmod(fd, mode) == -1 ||
+	    (held = dup(fd)) == -1) {
 		xasprintf(cause, "%s: %s while writing", tmp, strerror(errno));
-		unlink(tmp);
+		goto out;
+	}
+	/* close() reports a late write error; the copy keeps the lock. */
+	n = close(fd);
+	fd = -1;
+	if (n == -1) {
+		xasprintf(cause, "%s: %s while writing", tmp, strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, path) == -1) {
 		xasprintf(cause, "%s: %s while renaming", path, strerror(errno));
-		unlink(tmp);
 		goto out;
 	}
 	rc = 0;
 out:
+	if (rc != 0)
+		unlink(tmp);
+	if (fd != -1)
+		close(fd);
+	if (held != -1)
+		close(held);
 	free(tmp);
 	return (rc);
 }
@@ -279,31 +329,23 @@ copy_slowly(int in, int out, off_t *off, off_t end)
 }
 
 /*
- * Copy a sparse file: a reflink where the filesystem can, else only its
- * data extents, so a 1 GB image with 300 MB in it costs 300 MB.
+ * Copy the open file in (src) to out (dst), sparse: a reflink where the
+ * filesystem can, else only its data extents, so a 1 GB image with 300 MB
+ * in it costs 300 MB.
  */
-int
-file_copy(const char *src, const char *dst, char **cause)
+static int
+copy_fd(int in, const char *src, int out, const char *dst, char **cause)
 {
 	struct stat	 st;
 	off_t		 data, hole;
 	ssize_t		 n;
-	int		 in, out = -1, rc = -1;
 
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(in, &st) == -1) {
+	if (fstat(in, &st) == -1) {
 		xasprintf(cause, "%s: %s", src, strerror(errno));
-		goto out;
+		return (-1);
 	}
-	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out == -1) {
-		xasprintf(cause, "%s: %s", dst, strerror(errno));
-		goto out;
-	}
-	if (ioctl(out, FICLONE, in) == 0) {
-		rc = 0;
-		goto out;
-	}
+	if (ioctl(out, FICLONE, in) == 0)
+		return (0);
 	for (data = 0; (data = lseek(in, data, SEEK_DATA)) != -1;
 	    data = hole) {
 		if ((hole = lseek(in, data, SEEK_HOLE)) == -1)
@@ -318,31 +360,57 @@ file_copy(const char *src, const char *dst, char **cause)
 			if (n <= 0) {
 				xasprintf(cause, "%s: %s while copying", dst,
 				    n == 0 ? "short copy" : strerror(errno));
-				goto out;
+				return (-1);
 			}
 		}
 	}
 	if (errno != ENXIO && data == -1) {
 		xasprintf(cause, "%s: %s while copying", src, strerror(errno));
-		goto out;
+		return (-1);
 	}
 	if (ftruncate(out, st.st_size) == -1) {
 		xasprintf(cause, "%s: %s", dst, strerror(errno));
-		goto out;
+		return (-1);
 	}
-	rc = 0;
-out:
-	if (in != -1)
-		close(in);
-	if (out != -1 && close(out) == -1 && rc == 0) {
+	return (0);
+}
+
+/* Copy src over dst (not through a link there), sparse; see copy_fd. */
+int
+file_copy(const char *src, const char *dst, char **cause)
+{
+	int	 out, rc;
+
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0644);
+	if (out == -1) {
+		xasprintf(cause, "%s: %s", dst, strerror(errno));
+		return (-1);
+	}
+	rc = file_copy_to(src, out, dst, cause);
+	if (close(out) == -1 && rc == 0) {
 		xasprintf(cause, "%s: %s", dst, strerror(errno));
 		rc = -1;
 	}
-	if (rc != 0 && out != -1)
+	if (rc != 0)
 		unlink(dst);
 	return (rc);
 }
 
+/* Copy src into the open file out (named dst), sparse; see copy_fd. */
+int
+file_copy_to(const char *src, int out, const char *dst, char **cause)
+{
+	int	 in, rc;
+
+	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s", src, strerror(errno));
+		return (-1);
+	}
+	rc = copy_fd(in, src, out, dst, cause);
+	close(in);
+	return (rc);
+}
 
 /* Free MB of the filesystem holding path, or -1. */
 long long

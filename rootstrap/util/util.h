@@ -87,7 +87,9 @@ __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
 /* file.c: whole files, directories, links */
 char		*file_read(const char *, size_t, size_t *);
 int		 file_write(const char *, const char *, mode_t, char **);
+int		 file_temp(const char *, char **, char **);
 int		 file_copy(const char *, const char *, char **);
+int		 file_copy_to(const char *, int, const char *, char **);
 int		 file_mkdirs(const char *, mode_t, char **);
 int		 file_symlink(const char *, const char *, char **);
 int		 file_is_mountpoint(const char *);
@@ -103,8 +105,13 @@ char		*host_which(const char *);
 int		 host_has_program(const char *);
 
 /* lock.c: temporary files owned by a live process, found by their lock */
-int		 lock_hold(const char *);
 int		 lock_is_stale(const char *);
+int		 lock_sweep(const char *);
+
+/* trust.c: files and directories no other user could have written */
+struct stat;
+char		*trust_stat(const struct stat *);
+char		*trust_dir(const char *, char **);
 
 /* recfile.c: the files of a run directory, one record a line */
 struct recfile {
