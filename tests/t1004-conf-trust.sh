@@ -52,6 +52,8 @@ chmod 644 rootstrap.conf
 # Our own: read, and a build would run its kernel; check does not.
 run_status 0 "$ROOTSTRAP" -n img
 has "uml: $TEST_TMP/evil "
+# (-n asks the kernel what it can do, as the build would.)
+rm -f ran
 run_status 0 "$ROOTSTRAP" check
 has "warning kernel: $TEST_TMP/evil, named by ./rootstrap.conf:3, was not run: check runs no program the current directory's file names (rootstrap check --run-kernel runs '$TEST_TMP/evil --help' to test it)"
 hasnt "hostfs:"

@@ -74,7 +74,8 @@ check "less is installed" grep -q '^Package: less$' pkgs.status
 
 # --no-cache: neither the cache nor the stage.
 run_status 0 "$ROOTSTRAP" --no-cache -c host.conf -o nocache.log nocache.img
-hasnt "stage" nocache.log
+hasnt "rootstrap: kept the stage" nocache.log
+hasnt "rootstrap: starting from the stage" nocache.log
 has "rootstrap: module debian: ok" nocache.log
 nothing_left .
 finish

@@ -102,7 +102,8 @@ runtime_key(const char *kv)
  * module files are hashed too, and runtime_key()s kept. With HASH_STAGE,
  * only what can change the image by step n: not the step that gives the
  * network (it only decides how the guest reaches the mirror), nor the
- * keys of later steps (modules=, freespace).
+ * keys of later steps (modules=, freespace, modulepath: a module it finds
+ * before the stage is hashed as a file).
  */
 #define HASH_FILES	0x1
 #define HASH_STAGE	0x2
@@ -111,7 +112,8 @@ static int
 hash_steps(struct sha256_ctx *h, const struct plan *p, size_t n, int how,
     char **cause)
 {
-	static const char *const later[] = { "modules=", "freespace=", NULL };
+	static const char *const later[] = { "modules=", "freespace=",
+	    "modulepath=", NULL };
 	struct strv		 env = { 0 };
 	const struct step	*s;
 	size_t			 i, j, k;
