@@ -4,6 +4,7 @@
  */
 
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,67 @@
  * documented command line works with `rootstrap boot` in front of it.
  */
 
+/*
+ * A ubdN=COW,FILE argument whose COW file does not exist yet: UML would
+ * make it beside where it is to be, which a confined UML may not (it may
+ * write its images, not make files in their directories). So UML makes
+ * it in the run directory, and it is moved into place when UML is done.
+ */
+struct new_cow {
+	char	*made;		/* in the run directory */
+	char	*wanted;	/* where the user asked for it */
+};
+
+static void
+cows_redirect(struct strv *args, const char *rundir, struct new_cow *cows,
+    size_t *n)
+{
+	char	*arg, *eq, *comma, *made;
+	size_t	 i;
+
+	*n = 0;
+	for (i = 0; i < args->n && *n < 16; i++) {
+		arg = args->v[i];
+		if (strncmp(arg, "ubd", 3) != 0 ||
+		    (eq = strchr(arg, '=')) == NULL ||
+		    (comma = strchr(eq, ',')) == NULL || comma == eq + 1)
+			continue;
+		cows[*n].wanted = xstrndup(eq + 1, (size_t)(comma - eq - 1));
+		if (access(cows[*n].wanted, F_OK) == 0 || errno != ENOENT) {
+			free(cows[*n].wanted);
+			continue;
+		}
+		xasprintf(&made, "%s/cow%zu", rundir, *n);
+		cows[*n].made = made;
+		xasprintf(&args->v[i], "%.*s%s%s", (int)(eq - arg + 1), arg,
+		    made, comma);
+		free(arg);
+		(*n)++;
+	}
+}
+
+/* The new COW files to where they were asked for: renamed, or copied. */
+static void
+cows_place(struct new_cow *cows, size_t n)
+{
+	char	*cause = NULL;
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		if (access(cows[i].made, F_OK) == 0 &&
+		    rename(cows[i].made, cows[i].wanted) == -1 &&
+		    (errno != EXDEV ||
+		    file_copy(cows[i].made, cows[i].wanted, &cause) != 0)) {
+			log_warnx("%s: %s", cows[i].wanted, cause != NULL ?
+			    cause : strerror(errno));
+			free(cause);
+			cause = NULL;
+		}
+		free(cows[i].made);
+		free(cows[i].wanted);
+	}
+}
+
 static int
 cmd_boot(int argc, char **argv)
 {
@@ -35,6 +97,8 @@ cmd_boot(int argc, char **argv)
 	struct uml		 u;
 	struct uml_result	 r;
 	struct kernel		 kn;
+	struct new_cow		 cows[16];
+	size_t			 ncows;
 	const char		*kernel = "auto";
 	env_t			 env = { 0 };
 	char			*dir, *cause = NULL;
@@ -98,8 +162,10 @@ cmd_boot(int argc, char **argv)
 	if ((dir = rundir_make("/dev/null", &cause)) == NULL)
 		errx(EXIT_BUILD, "%s", cause);
 	u.rundir = dir;
+	cows_redirect(&u.args, dir, cows, &ncows);
 	u.console = UML_CONSOLE_TERMINAL;
 	u.timeout = (int)timeout;
+	u.confine = 1;
 	/* Our uml_net first, as for builds (transport=tuntap). */
 	u.libexecdir = libexec_dir();
 	if (strcmp(net, "none") != 0) {
@@ -107,6 +173,7 @@ cmd_boot(int argc, char **argv)
 		u.net = &env;
 	}
 	uml_launch(&u, &r);
+	cows_place(cows, ncows);
 	strv_free(&env);
 	strv_free(&u.args);
 	free((char *)u.libexecdir);

@@ -159,6 +159,27 @@ check_kernel(struct check *ck, const struct plan *p)
 	kernel_free(&kn);
 }
 
+/* Whether run and boot can keep the guest to what it is given. */
+static void
+check_confinement(struct check *ck)
+{
+	struct landlock	 ll;
+	char		*cause = NULL;
+
+	if (landlock_open(&ll, &cause) == 0) {
+		check_item(ck, "ok", "confinement", "Landlock %d: run and "
+		    "boot keep UML and its guest to the system's files, their "
+		    "images and the shares given", ll.abi);
+		landlock_close(&ll);
+		return;
+	}
+	check_item(ck, "warning", "confinement", "%s: a guest of run or "
+	    "boot can mount the host's files over hostfs and read or write "
+	    "whatever you can; fix: a kernel with Landlock enabled (lsm= on "
+	    "its command line)", cause);
+	free(cause);
+}
+
 /* Whether the helper may create tap devices: setuid root or the cap. */
 static const char *
 check_privilege(const char *path, const struct stat *st)
@@ -338,6 +359,7 @@ cmd_check(int argc, char **argv)
 		check_item(&ck, "error", "exec memory", "%s", cause);
 		free(cause);
 	}
+	check_confinement(&ck);
 	dir = path_dir(image);
 	check_space(&ck, *dir != '\0' ? dir : "/", &p.global);
 	check_tools(&ck, &p);

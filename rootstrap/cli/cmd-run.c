@@ -215,7 +215,9 @@ cmd_run(int argc, char **argv)
 	struct uml_result	 res;
 	struct kernel		 kn;
 	env_t			 net = { 0 };
+	struct strv		 share = { 0 };
 	char			*path, *ubd, *builder, *cause = NULL;
+	size_t			 i;
 	int			 status;
 
 	memset(&r, 0, sizeof r);
@@ -256,6 +258,14 @@ cmd_run(int argc, char **argv)
 	u.rundir = r.rundir;
 	u.console = UML_CONSOLE_COMMAND;
 	u.timeout = r.timeout;
+	u.confine = 1;
+	for (i = 0; i < r.spec.shares.n; i++) {
+		/* "ro|rw HOST GUEST", as add_share wrote it */
+		strv_split(&share, r.spec.shares.v[i], " ");
+		strv_add(strcmp(share.v[0], "rw") == 0 ? &u.reach_rw :
+		    &u.reach_ro, share.v[1]);
+		strv_free(&share);
+	}
 	if (strcmp(r.spec.net, "none") != 0) {
 		/* The builder gives the guest these same settings. */
 		network_env(&net, r.spec.net);
@@ -265,6 +275,8 @@ cmd_run(int argc, char **argv)
 		strv_split(&u.args, r.umlargs, " \t");
 	uml_launch(&u, &res);
 	strv_free(&u.args);
+	strv_free(&u.reach_ro);
+	strv_free(&u.reach_rw);
 	strv_free(&net);
 	free(ubd);
 	free(builder);

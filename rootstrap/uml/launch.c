@@ -232,7 +232,8 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	struct usernet		*un = NULL;
 	struct tuntap		 tap;
 	struct watch		 w;
-	char			*line, *path = NULL, *helper = NULL;
+	struct landlock		 ll;
+	char			*line, *path = NULL, *helper = NULL, *cause;
 
 	memset(r, 0, sizeof *r);
 	memset(&w, 0, sizeof w);
@@ -283,9 +284,21 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		sp.give[sp.ngive].fd = tap.fd;
 		sp.give[sp.ngive++].as = TUNTAP_FD;
 	}
+	if (u->confine && !uml_args_need_helper(&u->args)) {
+		if (uml_confine(u, &ll, &cause) == 0)
+			sp.confine = &ll;
+		else {
+			log_debug("not confined: %s", cause);
+			free(cause);
+		}
+	} else if (u->confine)
+		log_debug("not confined: eth=tuntap,, runs uml_net, whose "
+		    "privilege a confined UML cannot give");
 	if (u->libexecdir != NULL)
 		path = path_first(u->libexecdir);
 	spawn(&sp, &sr);
+	if (sp.confine != NULL)
+		landlock_close(&ll);
 	if (path != NULL) {
 		setenv("PATH", path, 1);
 		free(path);

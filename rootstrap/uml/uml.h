@@ -36,6 +36,9 @@ struct uml {
 	const char	*libexecdir;	/* our uml_net: first on UML's PATH */
 	struct strv	 args;		/* the rest: modules', config's, user's */
 	int		 timeout;	/* seconds; 0: none */
+	int		 confine;	/* only what it needs: confine.c */
+	struct strv	 reach_ro;	/* with confine: host paths to read */
+	struct strv	 reach_rw;	/* ... and to write */
 };
 enum uml_end {
 	UML_EXITED,		/* status: UML's exit status */
@@ -57,6 +60,10 @@ int		 uml_net_check(const struct uml_kernel *, const env_t *, char **);
 void		 uml_argv(const struct uml *, struct strv *);
 void		 uml_launch(const struct uml *, struct uml_result *);
 void		 uml_result_free(struct uml_result *);
+
+/* confine.c: the files a UML of run or boot may reach */
+int		 uml_confine(const struct uml *, struct landlock *, char **);
+int		 uml_args_need_helper(const struct strv *);
 
 /* usernet.c: transport=user, libslirp beside UML */
 struct usernet;

@@ -276,9 +276,16 @@ spawn_start(const struct spawn *sp, int out, char **cause)
 			else
 				dup2(sp->give[i].fd, sp->give[i].as);
 		}
+		if (sp->confine != NULL && landlock_enter(sp->confine) == -1) {
+			dprintf(STDERR_FILENO, "rootstrap: cannot confine %s: "
+			    "%s\n", argv[0], strerror(errno));
+			_exit(127);
+		}
 		execvp(argv[0], argv);
-		dprintf(STDERR_FILENO, "rootstrap: %s: %s\n", argv[0],
-		    strerror(errno));
+		dprintf(STDERR_FILENO, "rootstrap: %s: %s%s\n", argv[0],
+		    strerror(errno), sp->confine != NULL && errno == EACCES ?
+		    " (confined: is its ELF interpreter outside the system's "
+		    "directories and its own?)" : "");
 		_exit(127);
 	}
 	setpgid(pid, pid);

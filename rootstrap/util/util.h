@@ -154,6 +154,21 @@ enum spawn_end {
 	SPAWN_PEER_FAILED,	/* code: the peer's status, 128+N a signal */
 	SPAWN_NOT_STARTED,	/* cause says why */
 };
+/* landlock.c: what a program and its children may open, make, remove */
+struct landlock {
+	int		 fd;		/* the ruleset */
+	int		 abi;		/* the kernel's Landlock version */
+	unsigned long long handled;	/* the rights it refuses unless allowed */
+};
+#define LANDLOCK_READ	0x1	/* read files, list directories */
+#define LANDLOCK_EXEC	0x2	/* execute files */
+#define LANDLOCK_WRITE	0x4	/* write, truncate, make, remove, rename */
+#define LANDLOCK_DEVICE	0x8	/* a device: read, write, ioctl */
+int		 landlock_open(struct landlock *, char **);
+int		 landlock_allow(struct landlock *, const char *, int, char **);
+int		 landlock_enter(const struct landlock *);
+void		 landlock_close(struct landlock *);
+
 struct spawn {
 	char *const		*argv;
 	int			 timeout;	/* seconds; 0: none */
@@ -167,6 +182,8 @@ struct spawn {
 	/* Not NULL: the output is kept here, not in the transcript. */
 	struct buf		*capture;
 	size_t			 capture_max;
+	/* Not NULL: the program runs inside this ruleset. */
+	const struct landlock	*confine;
 };
 struct spawn_result {
 	enum spawn_end	 end;
