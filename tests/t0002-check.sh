@@ -32,6 +32,21 @@ check "no error on this host" grep -q '^0 errors, [0-9]* warnings*: this host ca
 run_status 0 "$ROOTSTRAP" --check
 has "0 errors, "
 
+# What a kernel offers is asked once and kept (for that binary: path,
+# inode, size, time): a second check does not run it again.
+cat >counting <<KERNEL
+#!/bin/sh
+echo "\$1" >>"$TEST_TMP/asked"
+exec linux.uml "\$@"
+KERNEL
+chmod +x counting
+printf '[global]\nkernel=%s/counting\n' "$TEST_TMP" >counting.conf
+"$ROOTSTRAP" check -c counting.conf >/dev/null 2>&1
+"$ROOTSTRAP" check -c counting.conf >counting.out 2>&1
+has "ok      kernel: $TEST_TMP/counting, Linux 6.1." counting.out
+check "the kernel was asked once, not twice" \
+    test "$(grep -c -- --help asked)" = 1
+
 # A kernel without hostfs: its --help has no hostfs= (as such a kernel's
 # has not), and it cannot boot a build.
 cat >nohostfs <<'KERNEL'

@@ -192,7 +192,7 @@ probe_load(struct uml_kernel *k, const char *file)
 {
 	struct recfile	 r;
 	char		*cause = NULL;
-	size_t		 i;
+	size_t		 i, n;
 
 	if (file == NULL ||
 	    recfile_read(file, PROBE_MAGIC, 65536, &r, &cause) != 0) {
@@ -215,8 +215,9 @@ probe_load(struct uml_kernel *k, const char *file)
 			k->elf |= strcmp(r.values.v[i], "elf") == 0;
 		}
 	}
+	n = r.tags.n;
 	recfile_free(&r);
-	if (i != r.tags.n || k->version == NULL) {
+	if (i != n || k->version == NULL) {
 		free(k->version);
 		k->version = NULL;
 		strv_free(&k->transports);
