@@ -126,6 +126,42 @@ boot_login() {		# KERNEL IMAGE
 	[ -s login.s ] && echo "$3 $(cat login.s)" >>"$results"
 }
 
+# What the fast paths must not change: the heavy set's image against
+# mmdebstrap's tree of the same set. The files differ only where the uml
+# module and the build's own records differ; the packages, their versions
+# and states, the byte-compiled Python and the ssh host keys are the same.
+compare_set() {		# SET
+	[ -f "$1-auto.img" ] && [ -d mmtree ] || return 0
+	"$ROOTSTRAP" export "$1-auto.img" "$1.tar" >/dev/null 2>&1 || return 0
+	tar --quoting-style=literal -tf "$1.tar" | sed 's|^\./||; s|/$||' |
+	    grep -v '^\.\?$' | sort >r.files
+	(cd mmtree && find . -mindepth 1 | sed 's|^\./||' | sort) >m.files
+	# The uml module's files, the build's records and the run-time state.
+	skip='^(etc/(fstab|hostname|hosts|resolv\.conf|machine-id|systemd/(network|system)/.*|inittab|securetty|apt/apt\.conf\.d/.*)|var/(log|cache|lib/apt/lists|lib/systemd|lib/dbus)/.*|var/(log|cache|lib/apt/lists)|run/.*|tmp/.*|lost\+found|root/\..*)$'
+	grep -Ev "$skip" r.files >r.cmp
+	grep -Ev "$skip" m.files >m.cmp
+	echo "$1: files only in rootstrap's image: $(comm -23 r.cmp m.cmp | wc -l)," \
+	    "only in mmdebstrap's: $(comm -13 r.cmp m.cmp | wc -l)" \
+	    "(of $(wc -l <m.cmp); the uml module's and the run-time files left out)"
+	comm -3 r.cmp m.cmp | head -20 | sed 's/^/#   /'
+	tar -xOf "$1.tar" ./var/lib/dpkg/status 2>/dev/null |
+	    awk '/^Package:/ { p = $2 } /^Version:/ { v = $2 }
+		/^Status:/ { s = $2 " " $3 " " $4 } /^$/ { print p, v, s }' |
+	    sort >r.pkgs
+	awk '/^Package:/ { p = $2 } /^Version:/ { v = $2 }
+		/^Status:/ { s = $2 " " $3 " " $4 } /^$/ { print p, v, s }' \
+	    mmtree/var/lib/dpkg/status | sort >m.pkgs
+	if cmp -s r.pkgs m.pkgs; then
+		echo "$1: dpkg status: the same $(wc -l <m.pkgs) packages, versions and states"
+	else
+		echo "$1: dpkg status differs:"
+		diff r.pkgs m.pkgs | head -10 | sed 's/^/#   /'
+	fi
+	echo "$1: .pyc files: rootstrap $(grep -c '\.pyc$' r.files)," \
+	    "mmdebstrap $(grep -c '\.pyc$' m.files);" \
+	    "ssh host keys: rootstrap $(grep -c '^etc/ssh/ssh_host_.*_key$' r.files)," \
+	    "mmdebstrap $(grep -c '^etc/ssh/ssh_host_.*_key$' m.files)"
+}
 echo "# fetching kernel=auto's kernel" >&2
 printf '[global]\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\n' >fetch.conf
 "$ROOTSTRAP" fetch -k -n -c fetch.conf >fetch.log 2>&1 ||
@@ -141,6 +177,8 @@ while [ "$i" -le "$runs" ]; do
 			command -v mmdebstrap >/dev/null &&
 			    run "$set-mmdebstrap" mmdebstrap_image "$set" mm.img
 			run "$set-debootstrap" debootstrap_image "$set" ds.img
+			[ "$set" = heavy ] && [ "$i" = "$runs" ] &&
+			    compare_set heavy >compare.txt
 		fi
 	done
 	if [ -f shipped-auto.img ]; then
@@ -179,6 +217,7 @@ for n in run-true-auto run-true-host boot-login-auto boot-login-host \
     stage-first stage-hostname; do
 	printf '%-26s %9s\n' "$n" "$(median "$n")"
 done
+[ -s compare.txt ] && cat compare.txt
 echo "(runs: $runs, cold package caches; $(date -u +%Y-%m-%d); $(nproc) CPUs;"
 echo " the host's kernel: $HOST_KERNEL $("$HOST_KERNEL" --version 2>/dev/null);"
 echo " auto: $(sed -n 's/^rootstrap: kernel: //p' shipped-rootstrap-auto.log 2>/dev/null | cut -c1-60))"
