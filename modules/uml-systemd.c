@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +24,22 @@
  * status lines show only for errors, and a service with nothing to do
  * under UML (e2scrub_reap: LVM snapshots) is masked. Root may log in
  * before user sessions are allowed: pam_nologin lets root in.
+ *
+ * systemd runs every generator before it starts anything, each a process
+ * that maps libsystemd-shared: about 0.1 s each under UML. Those that can
+ * find nothing to do on a UML disk are masked: no crypttab, integritytab
+ * or veritytab in an image rootstrap makes, no GPT on a ubd device, no
+ * resume from hibernation. The others (fstab, getty, sysv, rc-local, the
+ * kernel command line's debug and run options, system updates) stay.
  */
+static const char *const idle_generators[] = {
+	"systemd-cryptsetup-generator",
+	"systemd-integritysetup-generator",
+	"systemd-veritysetup-generator",
+	"systemd-gpt-auto-generator",
+	"systemd-hibernate-resume-generator",
+	NULL
+};
 
 #define SYSTEMD_ETC	GUEST_TARGET "/etc/systemd/system"
 
@@ -86,6 +102,8 @@ int
 uml_systemd(char **cause)
 {
 	struct stat	 st;
+	char		 shipped[256], mask[256];
+	size_t		 i;
 
 	/* UML's console is tty0; tty1-6 do not exist here. */
 	unlink_glob(SYSTEMD_ETC "/getty.target.wants/getty@tty[1-9]*.service");
@@ -99,6 +117,15 @@ uml_systemd(char **cause)
 	    file_write(GUEST_TARGET "/etc/systemd/system.conf.d/"
 	    "rootstrap-uml.conf", quiet_status, 0644, cause) != 0)
 		return (-1);
+	for (i = 0; idle_generators[i] != NULL; i++) {
+		snprintf(shipped, sizeof shipped, "%s/lib/systemd/"
+		    "system-generators/%s", GUEST_TARGET, idle_generators[i]);
+		snprintf(mask, sizeof mask, "%s/etc/systemd/system-generators/"
+		    "%s", GUEST_TARGET, idle_generators[i]);
+		if (lstat(shipped, &st) == 0 &&
+		    file_symlink("/dev/null", mask, cause) != 0)
+			return (-1);
+	}
 	if ((lstat(GUEST_TARGET "/lib/systemd/system/e2scrub_reap.service",
 	    &st) == 0 || lstat(GUEST_TARGET
 	    "/usr/lib/systemd/system/e2scrub_reap.service", &st) == 0) &&

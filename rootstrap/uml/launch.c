@@ -22,8 +22,9 @@
  * The guests rootstrap builds in and runs commands in use neither (no md
  * RAID, no btrfs RAID-5/6), so those initcalls are skipped: RAID-6's is
  * raid6_select_algo up to 6.x, raid6_init in 7.x; a kernel ignores the
- * names it does not have. Not for the image's own init (`rootstrap
- * boot`): that system is the user's.
+ * names it does not have. `rootstrap boot` skips them too (a booted
+ * image rarely runs md RAID-6 or btrfs RAID-5/6 under UML); its user's
+ * own initcall_blacklist=, even empty, wins.
  */
 #define UML_SKIP_BENCHMARKS "initcall_blacklist=" \
 	"raid6_select_algo,raid6_init,calibrate_xor_blocks"
@@ -123,8 +124,9 @@ uml_argv(const struct uml *u, struct strv *argv)
 		strv_add(argv, "rootfstype=hostfs");
 		strv_add(argv, "rootflags=/");
 		strv_add(argv, "ro");
-		strv_add(argv, UML_SKIP_BENCHMARKS);
 	}
+	if (!has_arg(&u->args, "initcall_blacklist="))
+		strv_add(argv, UML_SKIP_BENCHMARKS);
 	if (u->ubd0 != NULL)
 		strv_addf(argv, "ubd0=%s", u->ubd0);
 	if (u->init != NULL)
