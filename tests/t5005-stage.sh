@@ -31,9 +31,13 @@ check "a second boot ran the uml module" sh -c \
 has "rootstrap: module uml: ok" first.log
 check "the first image is clean" e2fsck -fn first.img
 
-# A hostname: after the packages. One boot, from the stage.
+# A hostname: after the packages. One boot, from the stage; -n says so.
 cp rootstrap.conf host.conf
 printf '[network]\nhostname=elsewhere\n' >>host.conf
+stage=$(sed -n 's/^rootstrap: kept the stage as //p' first.log)
+run_status 0 "$ROOTSTRAP" -n -c host.conf host.img
+check "-n names the stage and would start from it" grep -q \
+    "^stage: $stage[0-9a-f]* after 'debian' (hit: the build would start from it)\$" out
 run_status 0 "$ROOTSTRAP" -c host.conf -o host.log host.img
 has "rootstrap: starting from the stage" host.log
 hasnt "rootstrap: module debian" host.log

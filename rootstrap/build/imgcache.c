@@ -503,6 +503,34 @@ imgcache_store(struct build *b)
 		    "and stored", strsignal(spawn_signal), b->image);
 }
 
+/* -n: the stage this build would keep or start from (stage.c), if any. */
+static void
+dry_run_stage(struct build *b, const char *dir)
+{
+	char	*key, *hit = NULL, *cause = NULL;
+	ssize_t	 last;
+	int	 found = 0;
+
+	if ((last = stage_step(&b->plan)) < 0)
+		return;
+	if ((key = imgcache_stage_key(&b->plan, (size_t)last, b->builder,
+	    b->kernel.k.path, b->o->umlextra, &cause)) == NULL) {
+		printf("stage: not used: %s\n", cause);
+		free(cause);
+		return;
+	}
+	if (dir != NULL &&
+	    (found = imgcache_lookup(dir, key, &hit, &cause)) == -1) {
+		printf("stage: %s (not reused: %s)\n", key, cause);
+		free(cause);
+	} else
+		printf("stage: %s after '%s' (%s)\n", key,
+		    b->plan.steps[last].name, found ? "hit: the build would "
+		    "start from it" : "miss: the build would keep it");
+	free(hit);
+	free(key);
+}
+
 /* -n: which cached image the build would reuse, if any. */
 void
 imgcache_dry_run(struct build *b)
@@ -532,6 +560,7 @@ imgcache_dry_run(struct build *b)
 		printf("cache: %s (%s)\n", key, found ? "hit" : "miss");
 	free(hit);
 	free(key);
+	dry_run_stage(b, real);
 	free(real);
 	free(dir);
 }
