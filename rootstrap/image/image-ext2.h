@@ -64,6 +64,39 @@ int		 tarin_finish(struct tarin *, char **);
 void		 tarin_why(struct tarin *, char **);
 void		 tarin_close(struct tarin *);
 
+/* fsread.c: an image that may be hostile, read within what ext4 allows */
+struct fsread {
+	const char		*image;
+	ext2_filsys		 fs;
+	ext2fs_block_bitmap	 blocks;	/* read: none is read twice */
+	ext2fs_inode_bitmap	 inodes;	/* read, or entered */
+};
+struct fsmap {
+	struct {
+		uint64_t	 off, len;	/* bytes that have blocks */
+	}		*v;
+	size_t		 n;
+};
+int		 fsread_open(struct fsread *, const char *, char **);
+void		 fsread_close(struct fsread *);
+int		 fsread_seen(struct fsread *, ext2_ino_t);
+int		 fsread_map(struct fsread *, ext2_ino_t, struct ext2_inode *,
+		     const char *, struct fsmap *, char **);
+int		 fsread_symlink(struct fsread *, ext2_ino_t,
+		     struct ext2_inode *, const char *, char **, char **);
+char		*fsread_small(struct fsread *, ext2_ino_t, struct ext2_inode *,
+		     const char *, size_t *, char **);
+
+/* normalise.c: what a reproducible export changes */
+enum norm {
+	NORM_KEEP,
+	NORM_DROP,
+	NORM_EMPTY,	/* kept, with no content */
+	NORM_SHADOW,	/* "last changed" days clamped */
+};
+enum norm	 norm_rule(long long, const char *);
+char		*norm_shadow(const char *, long long, size_t *);
+
 /* image.c: names from archives and images, as messages show them */
 const char	*name_shown(const char *);
 
