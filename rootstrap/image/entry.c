@@ -150,7 +150,10 @@ entry_link(struct populate *p, ext2_ino_t dir, const char *name,
 
 	if (populate_path(p, hard, &target) != 0)
 		return (-1);
-	rc = 1;
+	/* "" is the root: a directory. */
+	rc = 0;
+	ino = EXT2_ROOT_INO;
+	type = EXT2_FT_DIR;
 	if (*target != '\0')
 		rc = populate_walk(p, path, target, 0, &ino, &type);
 	free(target);

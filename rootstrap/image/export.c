@@ -325,7 +325,8 @@ export_one(struct export *x, ext2_ino_t ino, const char *path, char **cause)
 
 	if (image_interrupted(cause))
 		return (-1);
-	if (strlen(path) > IMAGE_PATH_MAX) {
+	/* The path in the image, without "./", as an import limits it. */
+	if (strlen(path) > IMAGE_PATH_MAX + 2) {
 		xasprintf(cause, "%s: '%s': a path longer than 4095 bytes",
 		    x->r.image, name_shown(path));
 		return (-1);
