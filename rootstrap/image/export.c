@@ -337,6 +337,11 @@ export_one(struct export *x, ext2_ino_t ino, const char *path, char **cause)
 		    x->r.image, name_shown(path), error_message(rv), ino);
 		return (-1);
 	}
+	if (ino == EXT2_ROOT_INO && !LINUX_S_ISDIR(inode->i_mode)) {
+		xasprintf(cause, "%s: the root is not a directory",
+		    x->r.image);
+		return (-1);
+	}
 	if ((norm = norm_rule(x->clamp, path)) == NORM_DROP)
 		return (0);
 	if (!LINUX_S_ISREG(inode->i_mode))

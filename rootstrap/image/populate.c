@@ -186,9 +186,16 @@ add_entry(struct populate *p, struct archive *a, struct archive_entry *e)
 	} else
 		name = path;
 
-	if (*path == '\0')
-		ino = EXT2_ROOT_INO;	/* "./" itself: only its attributes */
-	else if ((rv = dirs_lookup(p->dirs, dir, name, &ino, &type)) == 0) {
+	if (*path == '\0') {
+		/* "./" itself: only a directory's attributes, never data. */
+		if (!S_ISDIR(mode) || hard != NULL) {
+			populate_refuse(p, "'%s' names the image's root, "
+			    "which is a directory",
+			    name_shown(archive_entry_pathname(e)));
+			goto out;
+		}
+		ino = EXT2_ROOT_INO;
+	} else if ((rv = dirs_lookup(p->dirs, dir, name, &ino, &type)) == 0) {
 		/* Only a directory may come again, for its attributes. */
 		if (!S_ISDIR(mode) || hard != NULL ||
 		    populate_type(p, ino, type) != EXT2_FT_DIR) {
