@@ -39,6 +39,14 @@ fails_with 1 "rootstrap: cycle.img: './d/self': inode 12 has more names than its
 check "no archive from a cycle" test ! -e cycle.tar
 nothing_left .
 
+# Item 7: a root that is not a directory (its blocks would come out as a
+# file named ".", which no import takes).
+mkimage root.img tree -t ext4
+debugfs -w -R "sif <2> mode 0100644" root.img 2>/dev/null
+fails_with 1 "rootstrap: root.img: the root is not a directory" \
+    export_capped root.img root.tar
+check "no archive from a file root" test ! -e root.tar
+
 # Item 7: a block in two files (ext2: block pointers debugfs can set).
 printf 'second\n' >tree/d/g
 mkimage shared.img tree -t ext2
