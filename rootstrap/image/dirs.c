@@ -157,7 +157,10 @@ dir_index(struct dirs *d, ext2_ino_t dir, struct ext2_inode *inode)
 	    &pblk0)) != 0 ||
 	    (rv = ext2fs_read_dir_block4(fs, pblk0, root_buf, 0, dir)) != 0)
 		goto out;
-	/* ext2fs_new_dir_block's "." and "..", as ext2fs_mkdir made them. */
+	/*
+	 * ext2fs_new_dir_block's "." and "..", as ext2fs_mkdir made them;
+	 * EXT2_ET_DIR_CORRUPTED, before anything is written, if not.
+	 */
 	dot = (struct ext2_dir_entry *)root_buf;
 	dotdot = (struct ext2_dir_entry *)(root_buf + 12);
 	if (dot->rec_len != 12 || ext2fs_dirent_name_len(dot) != 1 ||
@@ -221,10 +224,12 @@ dir_grow(struct dirs *d, ext2_ino_t dir)
 	/* A full htree (millions of names) is where ext2fs_link stops. */
 	if (inode.i_flags & EXT2_INDEX_FL)
 		return (EXT2_ET_DIR_NO_SPACE);
+	/* A first block not laid out as ext2fs_mkdir's stays linear. */
 	if (ext2fs_has_feature_dir_index(d->fs->super) &&
 	    !(inode.i_flags & EXT4_INLINE_DATA_FL) &&
-	    EXT2_I_SIZE(&inode) == d->fs->blocksize)
-		return (dir_index(d, dir, &inode));
+	    EXT2_I_SIZE(&inode) == d->fs->blocksize &&
+	    (rv = dir_index(d, dir, &inode)) != EXT2_ET_DIR_CORRUPTED)
+		return (rv);
 	return (ext2fs_expand_dir(d->fs, dir));
 }
 

@@ -31,14 +31,17 @@
  * between entries and between the blocks of one (image_interrupted).
  */
 
-/* "PATH: libext2fs's error while what", once: the first error counts. */
+/*
+ * "TARBALL: 'PATH': libext2fs's error while what" (a full disk, mostly),
+ * once: the first error counts.
+ */
 int
 populate_fail(struct populate *p, const char *path, errcode_t rv,
     const char *what)
 {
 	if (p->cause == NULL)
-		xasprintf(&p->cause, "%s: %s while %s", name_shown(path),
-		    error_message(rv), what);
+		xasprintf(&p->cause, "%s: '%s': %s while %s", p->tarball,
+		    name_shown(path), error_message(rv), what);
 	return (-1);
 }
 
