@@ -17,9 +17,8 @@
  * linear directory from its first block on for every name, so n files in
  * one directory cost n² block reads (100,000 files: ten minutes). Here a
  * name is looked up in a hash table in memory, filled from a directory the
- * first time it is used; and a directory that outgrows its first block is
- * turned into an htree, as the kernel does, so that ext2fs_link's own
- * htree code (dx_link) finds the one leaf a new name goes into.
+ * first time it is used, and linked into the directory's last block (or a
+ * new one), so that each name costs one block read and one write.
  */
 
 struct name {
@@ -129,108 +128,129 @@ dir_load(struct dirs *d, ext2_ino_t dir)
 	return (rv);
 }
 
-/*
- * A directory of one full block becomes an htree of one leaf, as the
- * kernel's make_indexed_dir leaves it: the block's names move to a new
- * block 1, and block 0 becomes the root, "." and ".." followed by the
- * index, whose one entry covers every hash. ext2fs_link then splits the
- * leaf and grows the tree itself.
- */
+/* A new, empty last block for dir, as ext2fs_expand_dir adds one. */
 static errcode_t
-dir_index(struct dirs *d, ext2_ino_t dir, struct ext2_inode *inode)
+dir_add_block(struct dirs *d, ext2_ino_t dir, struct ext2_inode *inode,
+    blk64_t lblk, blk64_t *pblk)
 {
-	ext2_filsys			 fs = d->fs;
-	struct ext2_dir_entry		*dot, *dotdot;
-	struct ext2_dx_root_info	*root;
-	struct ext2_dx_countlimit	*limits;
-	struct ext2_dx_entry		*entries;
-	unsigned int			 len, csum = 0;
-	blk64_t				 pblk0, pblk1;
-	char				*root_buf = NULL, *leaf = NULL;
-	errcode_t			 rv;
+	ext2_filsys	 fs = d->fs;
+	char		*block = NULL;
+	errcode_t	 rv;
 
-	if (ext2fs_has_feature_metadata_csum(fs->super))
-		csum = sizeof(struct ext2_dx_tail);
-	if ((rv = ext2fs_get_mem(fs->blocksize, &root_buf)) != 0 ||
-	    (rv = ext2fs_get_mem(fs->blocksize, &leaf)) != 0 ||
-	    (rv = ext2fs_bmap2(fs, dir, inode, NULL, 0, 0, NULL,
-	    &pblk0)) != 0 ||
-	    (rv = ext2fs_read_dir_block4(fs, pblk0, root_buf, 0, dir)) != 0)
-		goto out;
-	/*
-	 * ext2fs_new_dir_block's "." and "..", as ext2fs_mkdir made them;
-	 * EXT2_ET_DIR_CORRUPTED, before anything is written, if not.
-	 */
-	dot = (struct ext2_dir_entry *)root_buf;
-	dotdot = (struct ext2_dir_entry *)(root_buf + 12);
-	if (dot->rec_len != 12 || ext2fs_dirent_name_len(dot) != 1 ||
-	    ext2fs_dirent_name_len(dotdot) != 2 ||
-	    (rv = ext2fs_get_rec_len(fs, dotdot, &len)) != 0 ||
-	    len > fs->blocksize - 12) {
-		rv = rv != 0 ? rv : EXT2_ET_DIR_CORRUPTED;
-		goto out;
-	}
-
-	/* The leaf: the same block with "." and ".." one unused entry. */
-	memcpy(leaf, root_buf, fs->blocksize);
-	dot = (struct ext2_dir_entry *)leaf;
-	dot->inode = 0;
-	ext2fs_dirent_set_name_len(dot, 0);
-	ext2fs_dirent_set_file_type(dot, 0);
-	if ((rv = ext2fs_set_rec_len(fs, 12 + len, dot)) != 0)
-		goto out;
 	if ((rv = ext2fs_inode_size_set(fs, inode,
-	    2 * (ext2_off64_t)fs->blocksize)) != 0 ||
-	    (rv = ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_INIT |
-	    EXT2_FALLOCATE_ZERO_BLOCKS, dir, inode, 0, 1, 1)) != 0 ||
-	    (rv = ext2fs_bmap2(fs, dir, inode, NULL, 0, 1, NULL,
-	    &pblk1)) != 0 ||
-	    (rv = ext2fs_write_dir_block4(fs, pblk1, leaf, 0, dir)) != 0)
-		goto out;
-
-	/* The root: ".." spans the block, the index follows it. */
-	dotdot = (struct ext2_dir_entry *)(root_buf + 12);
-	if ((rv = ext2fs_set_rec_len(fs, fs->blocksize - 12, dotdot)) != 0)
-		goto out;
-	memset(root_buf + 24, 0, fs->blocksize - 24);
-	root = (struct ext2_dx_root_info *)(root_buf + 24);
-	root->hash_version = fs->super->s_def_hash_version;
-	root->info_length = sizeof *root;
-	limits = (struct ext2_dx_countlimit *)(root_buf + 32);
-	limits->limit = ext2fs_cpu_to_le16((fs->blocksize - 32 - csum) /
-	    sizeof(struct ext2_dx_entry));
-	limits->count = ext2fs_cpu_to_le16(1);
-	entries = (struct ext2_dx_entry *)limits;
-	entries[0].block = ext2fs_cpu_to_le32(1);
-	if ((rv = ext2fs_write_dir_block4(fs, pblk0, root_buf, 0, dir)) != 0)
-		goto out;
-	inode->i_flags |= EXT2_INDEX_FL;
-	rv = ext2fs_write_inode(fs, dir, inode);
-out:
-	ext2fs_free_mem(&root_buf);
-	ext2fs_free_mem(&leaf);
+	    (lblk + 1) * (ext2_off64_t)fs->blocksize)) != 0 ||
+	    (rv = ext2fs_fallocate(fs, EXT2_FALLOCATE_FORCE_INIT,
+	    dir, inode, ext2fs_find_inode_goal(fs, dir, inode, lblk), lblk,
+	    1)) != 0 ||
+	    (rv = ext2fs_write_inode(fs, dir, inode)) != 0 ||
+	    (rv = ext2fs_bmap2(fs, dir, inode, NULL, 0, lblk, NULL,
+	    pblk)) != 0 ||
+	    (rv = ext2fs_new_dir_block(fs, 0, 0, &block)) != 0)
+		return (rv);
+	rv = ext2fs_write_dir_block4(fs, *pblk, block, 0, dir);
+	ext2fs_free_mem(&block);
 	return (rv);
 }
 
-/* Room for one more name in dir: an index, or one more block. */
+/*
+ * Put name in the first free room of block buf, from its last entry on:
+ * 0, or EXT2_ET_DIR_NO_SPACE. Whatever the new entry's record leaves
+ * over is zeroed, so no stale byte reaches the image.
+ */
 static errcode_t
-dir_grow(struct dirs *d, ext2_ino_t dir)
+block_add(struct dirs *d, char *buf, const char *name, ext2_ino_t ino,
+    int type)
 {
-	struct ext2_inode	 inode;
+	ext2_filsys		 fs = d->fs;
+	struct ext2_dir_entry	*de, *last = NULL;
+	unsigned int		 off, rec_len, used, end = fs->blocksize;
+	unsigned int		 namelen = strlen(name);
+	unsigned int		 need = EXT2_DIR_REC_LEN(namelen);
 	errcode_t		 rv;
 
-	if ((rv = ext2fs_read_inode(d->fs, dir, &inode)) != 0)
-		return (rv);
-	/* A full htree (millions of names) is where ext2fs_link stops. */
-	if (inode.i_flags & EXT2_INDEX_FL)
+	if (ext2fs_has_feature_metadata_csum(fs->super))
+		end -= sizeof(struct ext2_dir_entry_tail);
+	for (off = 0; off < end; off += rec_len) {
+		last = (struct ext2_dir_entry *)(buf + off);
+		if ((rv = ext2fs_get_rec_len(fs, last, &rec_len)) != 0)
+			return (rv);
+		if (rec_len < 8 || off + rec_len > end)
+			return (EXT2_ET_DIR_CORRUPTED);
+	}
+	off -= rec_len;
+	used = last->inode != 0 ? EXT2_DIR_REC_LEN(
+	    ext2fs_dirent_name_len(last)) : 0;
+	if (rec_len < used + need)
 		return (EXT2_ET_DIR_NO_SPACE);
-	/* A first block not laid out as ext2fs_mkdir's stays linear. */
-	if (ext2fs_has_feature_dir_index(d->fs->super) &&
-	    !(inode.i_flags & EXT4_INLINE_DATA_FL) &&
-	    EXT2_I_SIZE(&inode) == d->fs->blocksize &&
-	    (rv = dir_index(d, dir, &inode)) != EXT2_ET_DIR_CORRUPTED)
+	if (used > 0) {
+		/* The last entry keeps what it needs; the rest is ours. */
+		if ((rv = ext2fs_set_rec_len(fs, used, last)) != 0)
+			return (rv);
+		off += used;
+		rec_len -= used;
+	}
+	memset(buf + off, 0, rec_len);
+	de = (struct ext2_dir_entry *)(buf + off);
+	if ((rv = ext2fs_set_rec_len(fs, rec_len, de)) != 0)
 		return (rv);
-	return (ext2fs_expand_dir(d->fs, dir));
+	de->inode = ino;
+	ext2fs_dirent_set_name_len(de, namelen);
+	if (ext2fs_has_feature_filetype(fs->super))
+		ext2fs_dirent_set_file_type(de, type);
+	memcpy(de->name, name, namelen);
+	return (0);
+}
+
+/*
+ * Link name into dir's last block, or into a new block after it: what
+ * ext2fs_link does, without reading every block before the last to find
+ * room (which made n names in a directory cost n² block reads). The
+ * directory stays linear, which the kernel reads at any size (only its
+ * lookups are slower than an htree's): libext2fs 1.47's htree insertion
+ * (dx_split_leaf) writes the uninitialised slack of malloc'd buffers
+ * into the image, which valgrind reports and which would make a
+ * reproducible image depend on the heap.
+ */
+static errcode_t
+dir_append(struct dirs *d, ext2_ino_t dir, const char *name, ext2_ino_t ino,
+    int type)
+{
+	ext2_filsys		 fs = d->fs;
+	struct ext2_inode	 inode;
+	blk64_t			 lblk, pblk;
+	char			*buf = NULL;
+	errcode_t		 rv;
+
+	if ((rv = ext2fs_read_inode(fs, dir, &inode)) != 0)
+		return (rv);
+	/* Inline, indexed or odd-sized directories: libext2fs's way. */
+	if ((inode.i_flags & (EXT4_INLINE_DATA_FL | EXT2_INDEX_FL)) ||
+	    EXT2_I_SIZE(&inode) == 0 ||
+	    EXT2_I_SIZE(&inode) % fs->blocksize != 0) {
+		rv = ext2fs_link(fs, dir, name, ino, type);
+		if (rv == EXT2_ET_DIR_NO_SPACE &&
+		    (rv = ext2fs_expand_dir(fs, dir)) == 0)
+			rv = ext2fs_link(fs, dir, name, ino, type);
+		return (rv);
+	}
+	lblk = EXT2_I_SIZE(&inode) / fs->blocksize - 1;
+	if ((rv = ext2fs_get_mem(fs->blocksize, &buf)) != 0 ||
+	    (rv = ext2fs_bmap2(fs, dir, &inode, NULL, 0, lblk, NULL,
+	    &pblk)) != 0 ||
+	    (rv = ext2fs_read_dir_block4(fs, pblk, buf, 0, dir)) != 0)
+		goto out;
+	rv = block_add(d, buf, name, ino, type);
+	if (rv == EXT2_ET_DIR_NO_SPACE) {
+		if ((rv = dir_add_block(d, dir, &inode, ++lblk, &pblk)) != 0 ||
+		    (rv = ext2fs_read_dir_block4(fs, pblk, buf, 0, dir)) != 0 ||
+		    (rv = block_add(d, buf, name, ino, type)) != 0)
+			goto out;
+	} else if (rv != 0)
+		goto out;
+	rv = ext2fs_write_dir_block4(fs, pblk, buf, 0, dir);
+out:
+	ext2fs_free_mem(&buf);
+	return (rv);
 }
 
 struct dirs *
@@ -289,10 +309,7 @@ dirs_link(struct dirs *d, ext2_ino_t dir, const char *name, ext2_ino_t ino,
 
 	if ((rv = dir_load(d, dir)) != 0)
 		return (rv);
-	rv = ext2fs_link(d->fs, dir, name, ino, type);
-	if (rv == EXT2_ET_DIR_NO_SPACE && (rv = dir_grow(d, dir)) == 0)
-		rv = ext2fs_link(d->fs, dir, name, ino, type);
-	if (rv == 0)
+	if ((rv = dir_append(d, dir, name, ino, type)) == 0)
 		name_add(d, dir, name, strlen(name), ino, type);
 	return (rv);
 }

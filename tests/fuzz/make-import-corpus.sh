@@ -2,8 +2,7 @@
 # make-import-corpus.sh DIR: the seeds of fuzz_import (tests/fuzz/corpus/
 # import/), the same bytes every time: a small tarball with each kind of
 # entry an import writes, a sparse member (GNU tar's pax sparse format),
-# and a .tar.gz of 400 names in one directory (an htree, with leaf
-# splits). Trailing zeros are cut: libarchive takes the end of the file
+# and a .tar.gz of 400 names in one directory (many blocks of it). Trailing zeros are cut: libarchive takes the end of the file
 # for the end of the archive. (root-file.tar, beside them, is an input
 # fuzz_import found: a file named "./", whose data went into the root
 # directory's block; it stays as a seed.)
