@@ -113,7 +113,12 @@ check "and sparse ($(stat -c %b unpacked/holes) blocks of 512)" \
 export SOURCE_DATE_EPOCH=1700000000
 run_status 0 export_capped sparse.img r1.tar
 run_status 0 export_capped sparse.img r2.tar
+run_status 0 export_capped sparse.img r1.tar.gz
+sleep 1.1
+run_status 0 export_capped sparse.img r2.tar.gz
 unset SOURCE_DATE_EPOCH
+check "reproducible .tar.gz exports are the same (no gzip time stamp)" \
+    cmp r1.tar.gz r2.tar.gz
 check "reproducible exports of a sparse file are the same" cmp r1.tar r2.tar
 check "and sparse too" test "$(stat -c %s r1.tar)" -lt 100000
 if command -v zstd >/dev/null; then

@@ -516,6 +516,9 @@ image_export(const char *image, const char *out, long long clamp,
 		xasprintf(cause, "%s: %s", out, archive_error_string(x.a));
 		goto out;
 	}
+	/* gzip's header would record when the export ran. */
+	if (clamp >= 0)
+		archive_write_set_options(x.a, "gzip:!timestamp");
 	if (strcmp(out, "-") != 0) {
 		/* Nothing half-written at out: a temporary name, renamed. */
 		xasprintf(&tmp, "%s.rootstrap-XXXXXX", out);
