@@ -11,7 +11,12 @@
 
 #include "cli.h"
 
-/* rootstrap export image out; reproducible with SOURCE_DATE_EPOCH. */
+/*
+ * rootstrap export image out; reproducible with SOURCE_DATE_EPOCH.
+ * SIGINT, SIGTERM and SIGHUP stop it at once (the signalfd spawn_init
+ * sets up is polled as the image is read), leaving nothing at out, and
+ * the status says which signal: 128+N, as for a build.
+ */
 static int
 cmd_export(int argc, char **argv)
 {
@@ -22,10 +27,15 @@ cmd_export(int argc, char **argv)
 		return (CMD_USAGE);
 	if (access(argv[1], R_OK) != 0)
 		err(EXIT_USAGE, "%s", argv[1]);
+	spawn_init();
 	if (image_export(argv[1], argv[2], source_date_epoch(), &cause) != 0) {
 		fprintf(stderr, "rootstrap: %s\n", cause);
-		rc = strstr(cause, "while opening the filesystem") != NULL ?
-		    EXIT_USAGE : EXIT_BUILD;
+		if (spawn_signal != 0)
+			rc = 128 + spawn_signal;
+		else if (strstr(cause, "while opening the filesystem") != NULL)
+			rc = EXIT_USAGE;
+		else
+			rc = EXIT_BUILD;
 		free(cause);
 		return (rc);
 	}

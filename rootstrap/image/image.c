@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ext2fs/ext2fs.h>
 #include <et/com_err.h>
 
 #include "image.h"
+#include "image-ext2.h"
 
 /*
  * The image file on the host: made sparse under a temporary name next to
@@ -280,6 +282,60 @@ image_shrink(const char *path, uint64_t freemb, char **cause)
 	    (unsigned long long)total * bs / 1048576,
 	    (unsigned long long)(total - used) * bs / 1048576);
 	return (0);
+}
+
+/*
+ * A name from an archive or an image, as a message shows it: bytes that
+ * are not printable as octal escapes (a name must not work the terminal),
+ * and a name too long to read cut to its start. The last four stay valid,
+ * so that one message may show a few.
+ */
+const char *
+name_shown(const char *name)
+{
+	static char	 shown[4][160];
+	static int	 next;
+	char		*out = shown[next];
+	size_t		 n = 0;
+	unsigned char	 c;
+
+	next = (next + 1) % 4;
+	for (; (c = *name) != '\0' && n < 120; name++) {
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			n += snprintf(out + n, 160 - n, "\\%03o", c);
+		else
+			out[n++] = c;
+	}
+	if (*name != '\0')
+		n += snprintf(out + n, 160 - n, "...");
+	out[n] = '\0';
+	return (out);
+}
+
+/*
+ * Whether SIGINT, SIGTERM or SIGHUP asked us to stop (spawn_init sends
+ * them to a signalfd), and then *cause says which. The loops over an
+ * archive's entries or an image's blocks call it every time round, so
+ * the signalfd is read at most every 20 ms.
+ */
+int
+image_interrupted(char **cause)
+{
+	static long long	 last;
+	struct timespec		 ts;
+	long long		 now;
+
+	if (spawn_signal == 0) {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+		now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (now - last < 20)
+			return (0);
+		last = now;
+		if (!spawn_interrupted())
+			return (0);
+	}
+	xasprintf(cause, "interrupted by %s", strsignal(spawn_signal));
+	return (1);
 }
 
 /*

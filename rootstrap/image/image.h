@@ -28,6 +28,7 @@ int		 image_shrink(const char *, uint64_t, char **);
 uint64_t	 image_size_mb(uint64_t, uint64_t);
 uint64_t	 image_inodes(uint64_t);
 int		 image_sweep(const char *);
+int		 image_interrupted(char **);
 
 /* populate.c: a tar archive's files into an image */
 struct populate;
@@ -44,6 +45,7 @@ int		 populate_put(struct populate *, const char *, mode_t,
 		     const char *, size_t, dev_t, time_t, char **);
 int		 populate_exists(struct populate *, const char *);
 int		 populate_close(struct populate *, char **);
+void		 populate_discard(struct populate *);
 int		 tar_measure(const char *, uint64_t *, uint64_t *, char **);
 
 /* export.c: an image's files as a tar archive */

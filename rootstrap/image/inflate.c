@@ -3,10 +3,13 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -36,6 +39,7 @@ struct inflater {
 	size_t			 taken;		/* handed to the writer */
 	size_t			 ahead;		/* bytes done, not taken */
 	int			 stop;
+	atomic_int		 abandon;	/* stop, read without mu */
 	pthread_t		 threads[INFLATE_THREADS];
 	int			 nthreads;
 };
@@ -56,10 +60,13 @@ nested_read(struct archive *a, void *arg, const void **data)
 	return (archive_read_data(n->outer, n->buf, sizeof n->buf));
 }
 
-/* The member, decompressed, whole in memory. */
+/*
+ * The member, decompressed, whole in memory; given up half way when the
+ * writer has stopped (abandon), which inflate_stop then waits for.
+ */
 static int
 read_member(struct archive *outer, const char *path, const char *name,
-    struct inflated_member *m, char **cause)
+    struct inflated_member *m, atomic_int *abandon, char **cause)
 {
 	struct nested		*n = xmalloc(sizeof *n);
 	struct archive		*a = archive_read_new();
@@ -80,6 +87,11 @@ read_member(struct archive *outer, const char *path, const char *name,
 			cap *= 2;
 			m->data = xreallocarray(m->data, cap, 1);
 		}
+		if (atomic_load(abandon)) {
+			archive_set_error(a, EINTR, "stopped");
+			r = -1;
+			break;
+		}
 		if ((r = archive_read_data(a, m->data + m->len, 65536)) <= 0)
 			break;
 		m->len += r;
@@ -99,7 +111,7 @@ read_member(struct archive *outer, const char *path, const char *name,
 
 /* control.tar and data.tar of one .deb, in that order, decompressed. */
 static void
-inflate_deb(const char *path, struct inflated *x)
+inflate_deb(const char *path, struct inflated *x, atomic_int *abandon)
 {
 	struct archive		*a = archive_read_new();
 	struct archive_entry	*e;
@@ -116,7 +128,7 @@ inflate_deb(const char *path, struct inflated *x)
 		if (strncmp(name, "control.tar", 11) == 0 &&
 		    x->control.data == NULL) {
 			if (read_member(a, path, "control.tar", &x->control,
-			    &x->error) != 0)
+			    abandon, &x->error) != 0)
 				goto out;
 		} else if (strncmp(name, "data.tar", 8) == 0 &&
 		    x->data.data == NULL) {
@@ -126,7 +138,7 @@ inflate_deb(const char *path, struct inflated *x)
 				goto out;
 			}
 			if (read_member(a, path, "data.tar", &x->data,
-			    &x->error) != 0)
+			    abandon, &x->error) != 0)
 				goto out;
 		}
 	}
@@ -165,7 +177,7 @@ worker(void *arg)
 		}
 		i = f->next++;
 		pthread_mutex_unlock(&f->mu);
-		inflate_deb(f->set->v[i].path, &f->v[i]);
+		inflate_deb(f->set->v[i].path, &f->v[i], &f->abandon);
 		pthread_mutex_lock(&f->mu);
 		f->done[i] = 1;
 		f->ahead += f->v[i].control.len + f->v[i].data.len;
@@ -206,21 +218,34 @@ inflate_start(const struct debset *set)
 
 /*
  * Package i, decompressed: NULL, and the reason in cause, when it could
- * not be read. Taken in order; the memory stays the inflater's until
- * inflate_release().
+ * not be read or a signal asked us to stop while we waited for it. Taken
+ * in order; the memory stays the inflater's until inflate_release().
  */
 const struct inflated *
 inflate_take(struct inflater *f, size_t i, char **cause)
 {
+	struct timespec	 ts;
+
 	pthread_mutex_lock(&f->mu);
 	f->taken = i;
 	pthread_cond_broadcast(&f->cv);
-	while (!f->done[i] && f->nthreads > 0)
-		pthread_cond_wait(&f->cv, &f->mu);
+	while (!f->done[i] && f->nthreads > 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&f->cv, &f->mu, &ts);
+		if (image_interrupted(cause)) {
+			pthread_mutex_unlock(&f->mu);
+			return (NULL);
+		}
+	}
 	pthread_mutex_unlock(&f->mu);
 	/* No thread could be started: do it here. */
 	if (!f->done[i]) {
-		inflate_deb(f->set->v[i].path, &f->v[i]);
+		inflate_deb(f->set->v[i].path, &f->v[i], &f->abandon);
 		f->done[i] = 1;
 	}
 	if (f->v[i].error != NULL) {
@@ -252,6 +277,7 @@ inflate_stop(struct inflater *f)
 		return;
 	pthread_mutex_lock(&f->mu);
 	f->stop = 1;
+	atomic_store(&f->abandon, 1);
 	pthread_cond_broadcast(&f->cv);
 	pthread_mutex_unlock(&f->mu);
 	for (t = 0; t < f->nthreads; t++)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,353 +17,209 @@
 #include <et/com_err.h>
 
 #include "image.h"
+#include "image-ext2.h"
 
 /*
  * Writing a tar archive's files into an ext2/3/4 image on the host, with
  * libext2fs: no root, no mount, owners, modes, device nodes, hard links and
- * extended attributes exactly as the archive has them. Paths are confined
- * to the image: absolute names lose their "/", and ".." is refused.
+ * extended attributes exactly as the archive has them. The archive is
+ * hostile until proven otherwise: paths are confined to the image
+ * (absolute names lose their "/", ".." is refused), a path ext4 cannot
+ * hold (a name over 255 bytes, 4096 bytes in all) is refused here and an
+ * inode it cannot hold in entry.c, before libext2fs, which trusts its
+ * caller, is asked to make them. SIGINT, SIGTERM and SIGHUP stop it
+ * between entries and between the blocks of one (image_interrupted).
  */
 
-struct populate {
-	ext2_filsys	 fs;
-	const char	*tarball;	/* the source, for messages */
-	char		*cause;
-	const char	*buf;		/* data of an entry made in memory */
-	size_t		 buflen;
-};
-
-static int
-fail(struct populate *p, const char *path, errcode_t rv, const char *what)
+/*
+ * "TARBALL: 'PATH': libext2fs's error while what" (a full disk, mostly),
+ * once: the first error counts.
+ */
+int
+populate_fail(struct populate *p, const char *path, errcode_t rv,
+    const char *what)
 {
 	if (p->cause == NULL)
-		xasprintf(&p->cause, "%s: %s while %s", path,
-		    error_message(rv), what);
+		xasprintf(&p->cause, "%s: '%s': %s while %s", p->tarball,
+		    name_shown(path), error_message(rv), what);
 	return (-1);
 }
 
-/* "./a/b/" → "a/b"; NULL for a name that would leave the image. */
-static char *
-clean_path(const char *name)
+/* "TARBALL: why", names in why passed through name_shown. */
+int
+populate_refuse(struct populate *p, const char *fmt, ...)
 {
-	struct strv	 parts = { 0 };
-	char		*s;
-	size_t		 i;
+	va_list	 ap;
+	char	*why;
 
-	strv_split(&parts, name, "/");
-	for (i = 0; i < parts.n; i++) {
-		if (strcmp(parts.v[i], "..") == 0) {
-			strv_free(&parts);
-			return (NULL);
+	va_start(ap, fmt);
+	xvasprintf(&why, fmt, ap);
+	va_end(ap);
+	free(p->cause);
+	xasprintf(&p->cause, "%s: %s", p->tarball, why);
+	free(why);
+	return (-1);
+}
+
+/*
+ * "./a//b/" → "a/b" in *out; NULL and a refusal for a path that would
+ * leave the image or that ext4 cannot hold.
+ */
+int
+populate_path(struct populate *p, const char *name, char **out)
+{
+	struct buf	 b = { 0 };
+	const char	*s = name, *end;
+	size_t		 len;
+
+	*out = NULL;
+	while (*s != '\0') {
+		end = strchrnul(s, '/');
+		len = end - s;
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			free(b.s);
+			return (populate_refuse(p, "'%s' leaves the image",
+			    name_shown(name)));
 		}
+		if (len > EXT2_NAME_LEN) {
+			free(b.s);
+			return (populate_refuse(p, "'%s' has a name longer "
+			    "than 255 bytes", name_shown(name)));
+		}
+		if (len > 0 && !(len == 1 && s[0] == '.')) {
+			if (b.len > 0)
+				buf_add(&b, "/", 1);
+			buf_add(&b, s, len);
+		}
+		s = *end == '/' ? end + 1 : end;
 	}
-	/* Drop "." components. */
-	s = xstrdup("");
-	for (i = 0; i < parts.n; i++) {
-		if (strcmp(parts.v[i], ".") == 0)
-			continue;
-		char *t;
-		xasprintf(&t, "%s%s%s", s, *s != '\0' ? "/" : "", parts.v[i]);
-		free(s);
-		s = t;
+	if (b.len > IMAGE_PATH_MAX) {
+		free(b.s);
+		return (populate_refuse(p, "'%s' is longer than 4095 bytes",
+		    name_shown(name)));
 	}
-	strv_free(&parts);
-	return (s);
+	*out = b.s != NULL ? b.s : xstrdup("");
+	return (0);
 }
 
-/* Link name into dir, growing the directory when it is full. */
-static errcode_t
-link_in(ext2_filsys fs, ext2_ino_t dir, const char *name, ext2_ino_t ino,
-    int type)
+/* The EXT2_FT_* type of ino, read from its inode when the entry lacks it. */
+int
+populate_type(struct populate *p, ext2_ino_t ino, int type)
 {
-	errcode_t	 rv;
+	struct ext2_inode	 inode;
 
-	rv = ext2fs_link(fs, dir, name, ino, type);
-	if (rv == EXT2_ET_DIR_NO_SPACE) {
-		if ((rv = ext2fs_expand_dir(fs, dir)) == 0)
-			rv = ext2fs_link(fs, dir, name, ino, type);
-	}
-	return (rv);
+	if (type != EXT2_FT_UNKNOWN ||
+	    ext2fs_read_inode(p->fs, ino, &inode) != 0)
+		return (type);
+	return (LINUX_S_ISDIR(inode.i_mode) ? EXT2_FT_DIR : EXT2_FT_REG_FILE);
 }
 
-static errcode_t
-make_dir(ext2_filsys fs, ext2_ino_t parent, const char *name)
+/*
+ * Walk path (clean) from the root: *ino is its last component's inode.
+ * With make, path is a directory for entry, made (0755, root) where it is
+ * missing. 1 when a component is not there; -1 and p->cause on an error.
+ */
+int
+populate_walk(struct populate *p, const char *entry, const char *path,
+    int make, ext2_ino_t *ino, int *type)
 {
+	char		*copy = xstrdup(path), *s, *next;
+	ext2_ino_t	 cur = EXT2_ROOT_INO;
 	errcode_t	 rv;
+	int		 t = EXT2_FT_DIR, rc = 0;
 
-	rv = ext2fs_mkdir(fs, parent, 0, name);
-	if (rv == EXT2_ET_DIR_NO_SPACE) {
-		if ((rv = ext2fs_expand_dir(fs, parent)) == 0)
-			rv = ext2fs_mkdir(fs, parent, 0, name);
-	}
-	return (rv);
-}
-
-/* The directory at path, made (0755, root) where it is missing. */
-static int
-dir_of(struct populate *p, const char *path, ext2_ino_t *ino)
-{
-	struct strv	 parts = { 0 };
-	ext2_ino_t	 cur = EXT2_ROOT_INO, next;
-	errcode_t	 rv;
-	size_t		 i;
-	int		 rc = 0;
-
-	strv_split(&parts, path, "/");
-	for (i = 0; i < parts.n && rc == 0; i++) {
-		rv = ext2fs_lookup(p->fs, cur, parts.v[i], strlen(parts.v[i]),
-		    NULL, &next);
-		if (rv == EXT2_ET_FILE_NOT_FOUND &&
-		    ((rv = make_dir(p->fs, cur, parts.v[i])) != 0 ||
-		    (rv = ext2fs_lookup(p->fs, cur, parts.v[i],
-		    strlen(parts.v[i]), NULL, &next)) != 0))
-			rc = fail(p, path, rv, "making the directory");
+	for (s = copy; *s != '\0' && rc == 0; s = next) {
+		if ((next = strchr(s, '/')) != NULL)
+			*next++ = '\0';
+		else
+			next = s + strlen(s);
+		if (populate_type(p, cur, t) != EXT2_FT_DIR) {
+			s[-1] = '\0';
+			rc = populate_refuse(p, "'%s' is inside '%s', which "
+			    "is not a directory", name_shown(entry),
+			    name_shown(copy));
+			break;
+		}
+		rv = dirs_lookup(p->dirs, cur, s, &cur, &t);
+		if (rv == EXT2_ET_FILE_NOT_FOUND && make) {
+			if ((rv = dirs_mkdir(p->dirs, cur, s, &cur)) != 0)
+				rc = populate_fail(p, entry, rv,
+				    "making a directory");
+			t = EXT2_FT_DIR;
+		} else if (rv == EXT2_ET_FILE_NOT_FOUND)
+			rc = 1;
 		else if (rv != 0)
-			rc = fail(p, path, rv, "looking up the directory");
-		cur = next;
+			rc = populate_fail(p, entry, rv,
+			    "looking up a directory");
 	}
-	strv_free(&parts);
+	free(copy);
 	*ino = cur;
+	t = populate_type(p, cur, t);
+	if (type != NULL)
+		*type = t;
+	if (rc == 0 && make && t != EXT2_FT_DIR)
+		rc = populate_refuse(p, "'%s' is inside '%s', which is not a "
+		    "directory", name_shown(entry), name_shown(path));
 	return (rc);
 }
 
-static int
-file_type(mode_t mode)
-{
-	switch (mode & AE_IFMT) {
-	case AE_IFREG:
-		return (EXT2_FT_REG_FILE);
-	case AE_IFDIR:
-		return (EXT2_FT_DIR);
-	case AE_IFLNK:
-		return (EXT2_FT_SYMLINK);
-	case AE_IFCHR:
-		return (EXT2_FT_CHRDEV);
-	case AE_IFBLK:
-		return (EXT2_FT_BLKDEV);
-	case AE_IFIFO:
-		return (EXT2_FT_FIFO);
-	case AE_IFSOCK:
-		return (EXT2_FT_SOCK);
-	}
-	return (EXT2_FT_UNKNOWN);
-}
-
-/* Owner, mode bits and times of an entry onto an inode. */
-static void
-set_attrs(struct ext2_inode *inode, struct archive_entry *e)
-{
-	unsigned int	 uid = archive_entry_uid(e), gid = archive_entry_gid(e);
-
-	inode->i_mode = (inode->i_mode & LINUX_S_IFMT) |
-	    (archive_entry_mode(e) & 07777);
-	inode->i_uid = uid & 0xffff;
-	inode->osd2.linux2.l_i_uid_high = uid >> 16;
-	inode->i_gid = gid & 0xffff;
-	inode->osd2.linux2.l_i_gid_high = gid >> 16;
-	inode->i_mtime = archive_entry_mtime(e);
-	inode->i_atime = archive_entry_atime_is_set(e) ?
-	    archive_entry_atime(e) : inode->i_mtime;
-	inode->i_ctime = archive_entry_ctime_is_set(e) ?
-	    archive_entry_ctime(e) : inode->i_mtime;
-}
-
-/* A new inode of any kind but directory and symlink, linked at name. */
-static int
-new_inode(struct populate *p, ext2_ino_t dir, const char *name,
-    const char *path, struct archive_entry *e, ext2_ino_t *ino)
-{
-	struct ext2_inode	 inode;
-	ext2_extent_handle_t	 h;
-	mode_t			 mode = archive_entry_mode(e);
-	unsigned int		 maj, min;
-	errcode_t		 rv;
-
-	if ((rv = ext2fs_new_inode(p->fs, dir, mode, NULL, ino)) != 0)
-		return (fail(p, path, rv, "allocating an inode"));
-	memset(&inode, 0, sizeof inode);
-	inode.i_mode = mode;
-	inode.i_links_count = 1;
-	set_attrs(&inode, e);
-	if (S_ISCHR(mode) || S_ISBLK(mode)) {
-		maj = archive_entry_rdevmajor(e);
-		min = archive_entry_rdevminor(e);
-		if (maj < 256 && min < 256)
-			inode.i_block[0] = maj * 256 + min;
-		else
-			inode.i_block[1] = (min & 0xff) | (maj << 8) |
-			    ((min & ~0xffU) << 12);
-	} else if (S_ISREG(mode) && ext2fs_has_feature_extents(p->fs->super)) {
-		/* An empty extent tree in i_block, as the kernel would. */
-		if ((rv = ext2fs_extent_open2(p->fs, *ino, &inode, &h)) != 0)
-			return (fail(p, path, rv, "starting its extent tree"));
-		ext2fs_extent_free(h);
-	}
-	if ((rv = ext2fs_write_new_inode(p->fs, *ino, &inode)) != 0)
-		return (fail(p, path, rv, "writing its inode"));
-	ext2fs_inode_alloc_stats2(p->fs, *ino, +1, 0);
-	if ((rv = link_in(p->fs, dir, name, *ino, file_type(mode))) != 0)
-		return (fail(p, path, rv, "linking it"));
-	return (0);
-}
-
-static int
-write_data(struct populate *p, struct archive *a, ext2_ino_t ino,
-    const char *path)
-{
-	ext2_file_t	 f;
-	errcode_t	 rv;
-	char		 buf[65536];
-	ssize_t		 n;
-	unsigned int	 done;
-
-	if ((rv = ext2fs_file_open(p->fs, ino, EXT2_FILE_WRITE, &f)) != 0)
-		return (fail(p, path, rv, "opening it"));
-	if (a == NULL) {
-		/* populate_file: the data is in memory. */
-		rv = ext2fs_file_write(f, p->buf, p->buflen, &done);
-		if (rv != 0 || done != p->buflen) {
-			ext2fs_file_close(f);
-			return (fail(p, path, rv, "writing it"));
-		}
-		n = 0;
-	}
-	while (a != NULL && (n = archive_read_data(a, buf, sizeof buf)) > 0) {
-		if ((rv = ext2fs_file_write(f, buf, n, &done)) != 0 ||
-		    done != (unsigned int)n) {
-			ext2fs_file_close(f);
-			return (fail(p, path, rv, "writing it"));
-		}
-	}
-	if (n < 0) {
-		ext2fs_file_close(f);
-		xasprintf(&p->cause, "%s: %s", p->tarball,
-		    archive_error_string(a));
-		return (-1);
-	}
-	if ((rv = ext2fs_file_close(f)) != 0)
-		return (fail(p, path, rv, "closing it"));
-	return (0);
-}
-
-static int
-set_xattrs(struct populate *p, ext2_ino_t ino, struct archive_entry *e,
-    const char *path)
-{
-	struct ext2_xattr_handle *h;
-	const char	*name;
-	const void	*value;
-	size_t		 size;
-	errcode_t	 rv;
-
-	if (archive_entry_xattr_reset(e) == 0)
-		return (0);
-	if ((rv = ext2fs_xattrs_open(p->fs, ino, &h)) != 0 ||
-	    (rv = ext2fs_xattrs_read(h)) != 0)
-		return (fail(p, path, rv, "reading its attributes"));
-	while (archive_entry_xattr_next(e, &name, &value, &size) ==
-	    ARCHIVE_OK) {
-		if ((rv = ext2fs_xattr_set(h, name, value, size)) != 0) {
-			ext2fs_xattrs_close(&h);
-			return (fail(p, path, rv, name));
-		}
-	}
-	if ((rv = ext2fs_xattrs_close(&h)) != 0)
-		return (fail(p, path, rv, "writing its attributes"));
-	return (0);
-}
-
+/* One entry: its path made, its inode made or found, filled. */
 static int
 add_entry(struct populate *p, struct archive *a, struct archive_entry *e)
 {
-	struct ext2_inode	 inode;
 	const char		*hard = archive_entry_hardlink(e);
 	mode_t			 mode = archive_entry_mode(e);
-	char			*path, *name, *target = NULL;
-	ext2_ino_t		 dir, ino;
+	char			*path, *name;
+	ext2_ino_t		 dir = EXT2_ROOT_INO, ino;
 	errcode_t		 rv;
-	int			 rc = -1;
+	int			 type, rc = -1;
 
-	if ((path = clean_path(archive_entry_pathname(e))) == NULL) {
-		xasprintf(&p->cause, "%s: '%s' leaves the image", p->tarball,
-		    archive_entry_pathname(e));
+	if (image_interrupted(&p->cause))
 		return (-1);
-	}
+	if (populate_path(p, archive_entry_pathname(e), &path) != 0)
+		return (-1);
 	if ((name = strrchr(path, '/')) != NULL) {
-		*name++ = '\0';
-		if (dir_of(p, path, &dir) != 0)
+		*name = '\0';
+		rc = populate_walk(p, archive_entry_pathname(e), path, 1,
+		    &dir, NULL);
+		*name++ = '/';
+		if (rc != 0)
 			goto out;
-		name[-1] = '/';
-	} else {
+		rc = -1;
+	} else
 		name = path;
-		dir = EXT2_ROOT_INO;
-	}
-	if (*path == '\0')
-		ino = EXT2_ROOT_INO;	/* "./" itself: only its attributes */
-	else if (ext2fs_lookup(p->fs, dir, name, strlen(name), NULL,
-	    &ino) == 0) {
+
+	if (*path == '\0') {
+		/* "./" itself: only a directory's attributes, never data. */
 		if (!S_ISDIR(mode) || hard != NULL) {
-			xasprintf(&p->cause, "%s: '%s' is in the archive twice",
-			    p->tarball, path);
+			populate_refuse(p, "'%s' names the image's root, "
+			    "which is a directory",
+			    name_shown(archive_entry_pathname(e)));
 			goto out;
 		}
-	} else if (hard != NULL) {
-		if ((target = clean_path(hard)) == NULL ||
-		    (rv = ext2fs_namei(p->fs, EXT2_ROOT_INO, EXT2_ROOT_INO,
-		    target, &ino)) != 0) {
-			xasprintf(&p->cause, "%s: '%s' links to '%s', which "
-			    "is not there", p->tarball, path, hard);
+		ino = EXT2_ROOT_INO;
+	} else if ((rv = dirs_lookup(p->dirs, dir, name, &ino, &type)) == 0) {
+		/* Only a directory may come again, for its attributes. */
+		if (!S_ISDIR(mode) || hard != NULL ||
+		    populate_type(p, ino, type) != EXT2_FT_DIR) {
+			populate_refuse(p, "'%s' is in the archive twice",
+			    name_shown(path));
 			goto out;
 		}
-		if ((rv = ext2fs_read_inode(p->fs, ino, &inode)) != 0 ||
-		    (rv = link_in(p->fs, dir, name, ino,
-		    file_type(inode.i_mode & LINUX_S_IFMT))) != 0) {
-			fail(p, path, rv, "making a hard link");
-			goto out;
-		}
-		inode.i_links_count++;
-		if ((rv = ext2fs_write_inode(p->fs, ino, &inode)) != 0)
-			fail(p, path, rv, "making a hard link");
-		else
-			rc = 0;
+	} else if (rv != EXT2_ET_FILE_NOT_FOUND) {
+		populate_fail(p, path, rv, "looking it up");
 		goto out;
-	} else if (S_ISDIR(mode)) {
-		if ((rv = make_dir(p->fs, dir, name)) != 0 ||
-		    (rv = ext2fs_lookup(p->fs, dir, name, strlen(name), NULL,
-		    &ino)) != 0) {
-			fail(p, path, rv, "making the directory");
-			goto out;
-		}
-	} else if (S_ISLNK(mode)) {
-		rv = ext2fs_symlink(p->fs, dir, 0, name,
-		    archive_entry_symlink(e));
-		if (rv == EXT2_ET_DIR_NO_SPACE &&
-		    (rv = ext2fs_expand_dir(p->fs, dir)) == 0)
-			rv = ext2fs_symlink(p->fs, dir, 0, name,
-			    archive_entry_symlink(e));
-		if (rv != 0 || (rv = ext2fs_lookup(p->fs, dir, name,
-		    strlen(name), NULL, &ino)) != 0) {
-			fail(p, path, rv, "making the symbolic link");
-			goto out;
-		}
-	} else if (new_inode(p, dir, name, path, e, &ino) != 0)
+	} else if (hard != NULL) {
+		rc = entry_link(p, dir, name, path, hard);
+		goto out;
+	} else if (entry_make(p, e, dir, name, path, &ino) != 0)
 		goto out;
 
-	if (S_ISREG(mode) && write_data(p, a, ino, path) != 0)
-		goto out;
-	/* After the data: closing the file rewrote the inode. */
-	if ((rv = ext2fs_read_inode(p->fs, ino, &inode)) != 0) {
-		fail(p, path, rv, "reading its inode");
-		goto out;
-	}
-	set_attrs(&inode, e);
-	if ((rv = ext2fs_write_inode(p->fs, ino, &inode)) != 0) {
-		fail(p, path, rv, "writing its inode");
-		goto out;
-	}
-	rc = set_xattrs(p, ino, e, path);
+	/* After the data: closing the file rewrites the inode. */
+	if ((!S_ISREG(mode) || entry_data(p, a, e, ino, path) == 0) &&
+	    entry_attrs(p, e, ino, path) == 0)
+		rc = 0;
 out:
-	free(target);
 	free(path);
 	return (rc);
 }
@@ -392,6 +249,7 @@ populate_open(const char *image, const char *source, char **cause)
 		free(p);
 		return (NULL);
 	}
+	p->dirs = dirs_new(p->fs);
 	return (p);
 }
 
@@ -429,9 +287,19 @@ int
 populate_exists(struct populate *p, const char *path)
 {
 	ext2_ino_t	 ino;
+	char		*clean;
+	int		 rc;
 
-	return (ext2fs_namei(p->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path,
-	    &ino) == 0);
+	if (populate_path(p, path, &clean) != 0) {
+		free(p->cause);
+		p->cause = NULL;
+		return (0);
+	}
+	rc = populate_walk(p, path, clean, 0, &ino, NULL);
+	free(clean);
+	free(p->cause);
+	p->cause = NULL;
+	return (rc == 0);
 }
 
 /* Write everything out and close; -1 with cause if that failed. */
@@ -441,6 +309,7 @@ populate_close(struct populate *p, char **cause)
 	errcode_t	 rv;
 	int		 rc = 0;
 
+	dirs_free(p->dirs);
 	if ((rv = ext2fs_close_free(&p->fs)) != 0) {
 		xasprintf(cause, "%s while closing the filesystem",
 		    error_message(rv));
@@ -451,11 +320,25 @@ populate_close(struct populate *p, char **cause)
 	return (rc);
 }
 
+/*
+ * Give up on the image, which the caller removes: nothing more is written,
+ * and nothing waits for the disk.
+ */
+void
+populate_discard(struct populate *p)
+{
+	dirs_free(p->dirs);
+	ext2fs_free(p->fs);
+	free(p->cause);
+	free(p);
+}
+
 /* Fill the (freshly made) filesystem in image from tarball. */
 int
 populate_from_tar(const char *image, const char *tarball, char **cause)
 {
 	struct populate		*p;
+	struct tarin		*t = NULL;
 	struct archive		*a;
 	struct archive_entry	*e;
 	char			*why = NULL, *closing = NULL;
@@ -464,13 +347,8 @@ populate_from_tar(const char *image, const char *tarball, char **cause)
 
 	if ((p = populate_open(image, tarball, cause)) == NULL)
 		return (-1);
-	a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (archive_read_open_filename(a, tarball, 65536) != ARCHIVE_OK) {
-		xasprintf(&why, "%s: %s", tarball, archive_error_string(a));
+	if ((a = tarin_open(tarball, &t, &why)) == NULL)
 		goto out;
-	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
 	    r == ARCHIVE_WARN) {
 		if (populate_entry(p, a, e, &why) != 0)
@@ -481,11 +359,18 @@ populate_from_tar(const char *image, const char *tarball, char **cause)
 		xasprintf(&why, "%s: %s", tarball, archive_error_string(a));
 		goto out;
 	}
+	/* Damage past the archive's last entry fails it too. */
+	if (tarin_finish(t, &why) != 0)
+		goto out;
 	log_info("wrote %zu files from %s into the image", n, tarball);
 	rc = 0;
 out:
-	archive_read_free(a);
-	if (populate_close(p, &closing) != 0 && rc == 0) {
+	if (rc != 0)
+		tarin_why(t, &why);
+	tarin_close(t);
+	if (rc != 0)
+		populate_discard(p);
+	else if (populate_close(p, &closing) != 0) {
 		xasprintf(&why, "%s: %s", image, closing);
 		rc = -1;
 	}
@@ -493,36 +378,6 @@ out:
 	if (rc != 0)
 		*cause = why != NULL ? why : xstrdup("import failed");
 	return (rc);
-}
-
-/* What an archive needs: bytes of data, rounded to blocks, and entries. */
-int
-tar_measure(const char *tarball, uint64_t *bytes, uint64_t *entries,
-    char **cause)
-{
-	struct archive		*a = archive_read_new();
-	struct archive_entry	*e;
-	int			 r;
-
-	*bytes = *entries = 0;
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	if (archive_read_open_filename(a, tarball, 65536) != ARCHIVE_OK)
-		goto fail;
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
-	    r == ARCHIVE_WARN) {
-		*bytes += (archive_entry_size(e) + 4095) / 4096 * 4096 + 256;
-		(*entries)++;
-		archive_read_data_skip(a);
-	}
-	if (r != ARCHIVE_EOF)
-		goto fail;
-	archive_read_free(a);
-	return (0);
-fail:
-	xasprintf(cause, "%s: %s", tarball, archive_error_string(a));
-	archive_read_free(a);
-	return (-1);
 }
 
 /*

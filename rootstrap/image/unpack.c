@@ -451,7 +451,9 @@ unpack_debs(const char *image, const struct debset *set, const env_t *debian,
 out:
 	inflate_stop(f);
 	dpkgdb_free(&u.db);
-	if (populate_close(u.p, &why) != 0 && rc == 0) {
+	if (rc != 0)
+		populate_discard(u.p);
+	else if (populate_close(u.p, &why) != 0) {
 		xasprintf(cause, "%s: %s", image, why);
 		rc = -1;
 	}
