@@ -68,6 +68,13 @@ with tarfile.open("many.tar", "w") as t:
     add(t, "many", "d")
     for k in range(30000):
         add(t, "many/a-file-with-a-longer-name-%06d" % k)
+
+# The same with 128 MB of data besides: the reproducible step takes long
+# enough to be interrupted in the middle, however fast the machine is.
+with tarfile.open("many.tar") as src, tarfile.open("heavy.tar", "w") as t:
+    for m in src.getmembers():
+        t.addfile(m, src.extractfile(m) if m.isfile() else None)
+    add(t, "data", data=b"x" * (128 << 20))
 PY
 
 # Item 5: names and targets ext4 cannot hold, refused by name.
@@ -192,11 +199,17 @@ nothing_left .
 # whole step before).
 export TMPDIR=$TEST_TMP/tmp
 mkdir "$TMPDIR"
-SOURCE_DATE_EPOCH=1700000000 "$ROOTSTRAP" import -o repro.log many.tar \
+SOURCE_DATE_EPOCH=1700000000 "$ROOTSTRAP" import -o repro.log heavy.tar \
     repro.img >/dev/null 2>&1 &
 pid=$!
-wait_for repro.log "module umount: ok" || show repro.log
-sleep 0.5
+# Polled finely: the step is well under a second on a fast machine.
+i=0
+while ! grep -qF "making the image reproducible" repro.log 2>/dev/null &&
+    [ $i -lt 3000 ]; do
+	i=$((i + 1))
+	sleep 0.02
+done
+check "the reproducible step began" grep -qF "making the image reproducible" repro.log
 start=$(now_ms)
 kill -TERM $pid
 wait $pid

@@ -28,6 +28,8 @@ reproduce(struct build *b, long long epoch, uint64_t freemb)
 	char		 uuid[37], seed[37], when[32];
 	char		*tar, *fresh, *cause;
 
+	log_info("making the image reproducible: its tree exported and "
+	    "written into a fresh filesystem");
 	snprintf(when, sizeof when, "%lld", epoch);
 	setenv("E2FSPROGS_FAKE_TIME", when, 1);
 	xasprintf(&tar, "%s/root.tar", b->rundir);
