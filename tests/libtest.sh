@@ -128,6 +128,17 @@ has_line() {
 	fi
 }
 
+# hasnt_line LINE [FILE]: no whole line of FILE is LINE (a marker that
+# other lines may contain, such as a console's echo of the command).
+hasnt_line() {
+	if grep -qxF -- "$1" "${2:-$TEST_TMP/out}"; then
+		not_ok "output has the line (but should not): $1"
+		show "${2:-$TEST_TMP/out}"
+	else
+		ok "output lacks the line: $1"
+	fi
+}
+
 hasnt() {
 	if grep -qF -- "$1" "${2:-$TEST_TMP/out}"; then
 		not_ok "output has (but should not): $1"

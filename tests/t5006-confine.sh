@@ -78,8 +78,8 @@ rm -f boot.cow
 show boot.out 20
 has_line "mounted" boot.out
 has_line "booted" boot.out
-hasnt "WROTE" boot.out
-hasnt "READ" boot.out
+hasnt_line "WROTE" boot.out
+hasnt_line "READ" boot.out
 check "the file outside is as it was" test "$(ls outside)" = secret
 check "the COW file was made where it was asked for" test -s boot.cow
 check "the image is as it was after boot" \
