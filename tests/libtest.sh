@@ -210,10 +210,14 @@ boot() {
 	img=$1
 	shift
 	rm -f "$TEST_TMP/boot.cow"
+	# The console's getty starts before the rest of the boot (the uml
+	# module's doing): wait for the boot to end before the commands,
+	# as a user would who needs the network (the output is not theirs).
+	wait='command -v systemctl >/dev/null && timeout 120 systemctl is-system-running --wait >/dev/null 2>&1; :'
 	if [ "${BOOT_NET:-slirp}" = user ]; then
-		set -- --kernel "'$ROOTSTRAP' boot -N user" -- "$@"
+		set -- --kernel "'$ROOTSTRAP' boot -N user" -- "$wait" "$@"
 	else
-		set -- eth0=slirp,,slirp-fullbolt -- "$@"
+		set -- eth0=slirp,,slirp-fullbolt -- "$wait" "$@"
 	fi
 	"$PYTHON3" "$TEST_SRCDIR/uml-console.py" --timeout 300 \
 	    --password "${BOOT_PASSWORD:-}" \
