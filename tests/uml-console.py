@@ -151,9 +151,11 @@ class Console:
         return self.buf[start:end.start()], int(end.group(1))
 
     def shutdown(self):
-        """Ask the guest to power off; give it up to 20 s (within the timeout)."""
+        """Ask the guest to power off; give it up to 60 s (within the timeout):
+        systemd's shutdown under load takes a while, and `rootstrap boot`
+        has its own work after UML exits (moving a new COW file)."""
         self.send(b"poweroff\n")
-        until = min(time.monotonic() + 20, self.deadline)
+        until = min(time.monotonic() + 60, self.deadline)
         while not self.eof and self.exit_status() is None and time.monotonic() < until:
             self.read(0.2)
         while self.read(0.1):
