@@ -237,7 +237,7 @@ cp /tmp/ucc.orig $ucc
 echo "DONE $n"
 EOF
 
-"$ROOTSTRAP" run -S -t 300 -s "$TEST_TMP/share:/mnt/share" "$img" -- \
+"$ROOTSTRAP" run -S -t 900 -s "$TEST_TMP/share:/mnt/share" "$img" -- \
     sh /mnt/share/guest.sh >guest.out 2>&1
 check "the comparison ran to its end in the guest" grep -q '^DONE ' guest.out
 while IFS= read -r line; do
