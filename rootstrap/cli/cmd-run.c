@@ -7,6 +7,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@
  * root, for test suites. The builder mounts the image and chroots into it,
  * so the image's own init is not involved and a run costs about as much as
  * booting the kernel. The command's stdout and stderr reach ours through
- * two UML consoles; its exit status comes back through the run directory.
+ * two UML consoles, our stdin it through a third (uml/input.c); its exit
+ * status comes back through the run directory.
  */
 
 struct run {
@@ -118,11 +120,8 @@ run_args(struct run *r, int argc, char **argv)
 			r->mem = optarg;
 			break;
 		case 'N':
-			if (strcmp(optarg, "none") != 0 &&
-			    strcmp(optarg, "slirp") != 0 &&
-			    strcmp(optarg, "user") != 0)
-				errx(EXIT_USAGE, "--net: invalid transport "
-				    "'%s' (none, slirp or user)", optarg);
+			if ((cause = network_spec_valid(optarg)) != NULL)
+				errx(EXIT_USAGE, "--net: %s", cause);
 			free(r->spec.net);
 			r->spec.net = xstrdup(optarg);
 			break;
@@ -225,6 +224,13 @@ cmd_run(int argc, char **argv)
 	if ((status = run_args(&r, argc, argv)) != 0)
 		return (status);
 	check_image(&r);
+	/*
+	 * Our stdin goes to the command unless it is a terminal: UML's
+	 * console gives the guest no terminal of ours, and a relay reading
+	 * one from outside the foreground would be stopped (SIGTTIN).
+	 */
+	r.spec.input = fcntl(STDIN_FILENO, F_GETFD) != -1 &&
+	    !isatty(STDIN_FILENO);
 	spawn_init();
 	if (kernel_choose_default(r.kernel, &kn, &cause) != 0 ||
 	    kn.k.path == NULL)
@@ -259,6 +265,7 @@ cmd_run(int argc, char **argv)
 	u.console = UML_CONSOLE_COMMAND;
 	u.timeout = r.timeout;
 	u.confine = 1;
+	u.input = r.spec.input;
 	for (i = 0; i < r.spec.shares.n; i++) {
 		/* "ro|rw HOST GUEST", as add_share wrote it */
 		strv_split(&share, r.spec.shares.v[i], " ");
@@ -314,12 +321,14 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "[options] image [--] command [argument ...]",
 	.help =
 "Boot image under User-Mode Linux and run command in it as root. Its\n"
-"output is ours and its exit status is rootstrap's.\n"
+"output is ours, so is its input (unless a terminal), and its exit status\n"
+"is rootstrap's.\n"
 "\n"
 "  -C, --chdir DIR        run the command in DIR (default /)\n"
 "  -k, --kernel KERNEL    UML kernel (default auto: see rootstrap check)\n"
 "  -m, --mem SIZE         guest memory (default 256M)\n"
-"  -N, --net TRANSPORT    none (default), slirp or user\n"
+"  -N, --net TRANSPORT    none (default), user, slirp, or tuntap[:HOST:GUEST]\n"
+"                         (a tap through uml_net; default 10.213.47.1:.2)\n"
 "  -S, --snapshot         write to a copy-on-write file; image stays as it is\n"
 "  -s, --share HOST[:GUEST][:rw]\n"
 "                         mount host directory HOST at GUEST (default: the\n"

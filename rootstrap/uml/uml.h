@@ -37,6 +37,8 @@ struct uml {
 	struct strv	 args;		/* the rest: modules', config's, user's */
 	int		 timeout;	/* seconds; 0: none */
 	int		 confine;	/* only what it needs: confine.c */
+	int		 input;		/* UML_CONSOLE_COMMAND: our stdin on
+					   con3, for the command: input.c */
 	struct strv	 reach_ro;	/* with confine: host paths to read */
 	struct strv	 reach_rw;	/* ... and to write */
 };
@@ -60,6 +62,15 @@ int		 uml_net_check(const struct uml_kernel *, const env_t *, char **);
 void		 uml_argv(const struct uml *, struct strv *);
 void		 uml_launch(const struct uml *, struct uml_result *);
 void		 uml_result_free(struct uml_result *);
+
+/* input.c: run's stdin, relayed to con3 */
+#define INPUT_IN_FD	6	/* con3=fd:INPUT_IN_FD,fd:INPUT_OUT_FD */
+#define INPUT_OUT_FD	7
+struct input {
+	pid_t		 pid;		/* the relay */
+};
+int		 input_start(struct input *, int *, int *, char **);
+void		 input_stop(struct input *);
 
 /* confine.c: the files a UML of run or boot may reach */
 int		 uml_confine(const struct uml *, struct landlock *, char **);
