@@ -35,6 +35,7 @@ struct run {
 	const char	*name;		/* the image as given */
 	char		*image;		/* absolute */
 	char		*rundir;
+	struct strv	 forwards;	/* -p */
 	struct runspec	 spec;
 };
 
@@ -83,6 +84,7 @@ run_args(struct run *r, int argc, char **argv)
 		{ "kernel",	required_argument,	NULL, 'k' },
 		{ "mem",	required_argument,	NULL, 'm' },
 		{ "net",	required_argument,	NULL, 'N' },
+		{ "publish",	required_argument,	NULL, 'p' },
 		{ "share",	required_argument,	NULL, 's' },
 		{ "snapshot",	no_argument,		NULL, 'S' },
 		{ "timeout",	required_argument,	NULL, 't' },
@@ -91,16 +93,17 @@ run_args(struct run *r, int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	const struct key mem = { "mem", KEY_MEM, NULL, NULL };
+	struct usernet_forward fwd;
 	uint64_t	 secs;
 	char		*cause;
-	int		 ch, i;
+	int		 ch, i, net_given = 0;
 
 	r->kernel = "auto";
 	r->mem = "256M";
 	r->timeout = 600;
 	r->spec.net = xstrdup("none");
 	/* '+': stop at the image, so the command's options stay its own. */
-	while ((ch = getopt_long(argc, argv, "+C:hk:m:N:s:St:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "+C:hk:m:N:p:s:St:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -124,6 +127,12 @@ run_args(struct run *r, int argc, char **argv)
 				errx(EXIT_USAGE, "--net: %s", cause);
 			free(r->spec.net);
 			r->spec.net = xstrdup(optarg);
+			net_given = 1;
+			break;
+		case 'p':
+			if (usernet_forward(optarg, &fwd, &cause) != 0)
+				errx(EXIT_USAGE, "--publish %s", cause);
+			strv_add(&r->forwards, optarg);
 			break;
 		case 's':
 			add_share(r, optarg);
@@ -150,6 +159,13 @@ run_args(struct run *r, int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* Forwarded ports need the user-mode network: -p brings it. */
+	if (r->forwards.n > 0 && !net_given) {
+		free(r->spec.net);
+		r->spec.net = xstrdup("user");
+	} else if (r->forwards.n > 0 && strcmp(r->spec.net, "user") != 0)
+		errx(EXIT_USAGE, "--publish: ports are forwarded by the "
+		    "user-mode network alone, not -N %s", r->spec.net);
 	if (argc > 0 && strcmp(argv[0], "--") == 0)
 		errx(EXIT_USAGE, "run: the image comes before '--'");
 	if (argc < 1) {
@@ -266,6 +282,7 @@ cmd_run(int argc, char **argv)
 	u.timeout = r.timeout;
 	u.confine = 1;
 	u.input = r.spec.input;
+	u.forwards = r.forwards;
 	for (i = 0; i < r.spec.shares.n; i++) {
 		/* "ro|rw HOST GUEST", as add_share wrote it */
 		strv_split(&share, r.spec.shares.v[i], " ");
@@ -285,6 +302,7 @@ cmd_run(int argc, char **argv)
 	strv_free(&u.reach_ro);
 	strv_free(&u.reach_rw);
 	strv_free(&net);
+	strv_free(&r.forwards);
 	free(ubd);
 	free(builder);
 	free((char *)u.libexecdir);
@@ -303,6 +321,10 @@ cmd_run(int argc, char **argv)
 	case UML_PANICKED:
 	case UML_KILLED:
 		break;
+	case UML_NOT_STARTED:
+		/* A port to forward taken, ...: the command never ran. */
+		log_error("run: %s", res.cause);
+		return (EXIT_NOGUEST);
 	default:
 		log_error("run: %s", res.cause);
 		return (EXIT_BUILD);
@@ -329,6 +351,9 @@ const struct cmd_entry cmd_run_entry = {
 "  -m, --mem SIZE         guest memory (default 256M)\n"
 "  -N, --net TRANSPORT    none (default), user, slirp, or tuntap[:HOST:GUEST]\n"
 "                         (a tap through uml_net; default 10.213.47.1:.2)\n"
+"  -p, --publish [ADDR:]PORT:GUESTPORT[/udp]\n"
+"                         forward the host's ADDR (default 127.0.0.1) PORT\n"
+"                         to the guest's GUESTPORT (implies -N user)\n"
 "  -S, --snapshot         write to a copy-on-write file; image stays as it is\n"
 "  -s, --share HOST[:GUEST][:rw]\n"
 "                         mount host directory HOST at GUEST (default: the\n"

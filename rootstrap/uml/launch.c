@@ -276,7 +276,8 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	sp.seen_arg = &w;
 	if (u->net != NULL && strcmp(env_get(u->net, "transport"),
 	    "user") == 0) {
-		if ((un = usernet_new(u->net, &r->cause)) == NULL) {
+		if ((un = usernet_new(u->net, &u->forwards, &r->cause)) ==
+		    NULL) {
 			r->end = UML_NOT_STARTED;
 			strv_free(&argv);
 			return;

@@ -14,6 +14,8 @@
  * libslirp).
  */
 
+#include <netinet/in.h>
+
 #include "util/util.h"
 
 /* launch.c: one UML run */
@@ -33,6 +35,7 @@ struct uml {
 	const char	*rundir;	/* rsrun= (with init) and uml_dir= */
 	enum uml_console console;
 	const env_t	*net;		/* [network]'s settings; NULL: none */
+	struct strv	 forwards;	/* transport=user: -p's, usernet.c */
 	const char	*libexecdir;	/* our uml_net: first on UML's PATH */
 	struct strv	 args;		/* the rest: modules', config's, user's */
 	int		 timeout;	/* seconds; 0: none */
@@ -78,7 +81,14 @@ int		 uml_args_need_helper(const struct strv *);
 
 /* usernet.c: transport=user, libslirp beside UML */
 struct usernet;
-struct usernet	*usernet_new(const env_t *, char **);
+struct usernet_forward {
+	int		 udp;
+	struct in_addr	 host;		/* listened on */
+	int		 host_port, guest_port;
+};
+struct usernet	*usernet_new(const env_t *, const struct strv *, char **);
+int		 usernet_forward(const char *, struct usernet_forward *,
+		     char **);
 const struct spawn_peer *usernet_peer(struct usernet *, struct spawn_fd *);
 void		 usernet_free(struct usernet *);
 
