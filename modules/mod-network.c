@@ -82,18 +82,56 @@ network_defaults(env_t *env)
  * The settings of a guest network that no configuration describes: that
  * `rootstrap run -N` and `rootstrap boot -N` give, with transport's
  * defaults, as the builder and the user-mode network both see them.
+ * transport is one of network_keys' or "tuntap:HOST:GUEST", the host's
+ * and the guest's addresses on the tap (as checked by network_spec_valid).
  */
 void
 network_env(env_t *env, const char *transport)
 {
 	const struct key	*k;
+	struct strv		 f = { 0 };
 
 	for (k = network_keys; k->name != NULL; k++) {
 		if (k->def != NULL)
 			env_set(env, k->name, k->def);
 	}
-	env_set(env, "transport", transport);
+	strv_split(&f, transport, ":");
+	env_set(env, "transport", f.n > 0 ? f.v[0] : transport);
+	if (f.n > 0 && strcmp(f.v[0], "tuntap") == 0) {
+		env_set(env, "host", f.n == 3 ? f.v[1] : NETWORK_TUNTAP_HOST);
+		env_set(env, "uml", f.n == 3 ? f.v[2] : NETWORK_TUNTAP_GUEST);
+	}
+	strv_free(&f);
 	network_defaults(env);
+}
+
+/*
+ * Whether spec is a transport `run -N` and `boot -N` take: none, slirp,
+ * user, tuntap or tuntap:HOST:GUEST. NULL, or why not.
+ */
+char *
+network_spec_valid(const char *spec)
+{
+	const struct key	 ipv4 = { "address", KEY_IPV4, NULL, NULL };
+	struct strv		 f = { 0 };
+	char			*cause = NULL, *why;
+	size_t			 i;
+
+	if (strcmp(spec, "none") == 0 || strcmp(spec, "slirp") == 0 ||
+	    strcmp(spec, "user") == 0 || strcmp(spec, "tuntap") == 0)
+		return (NULL);
+	strv_split(&f, spec, ":");
+	if (f.n != 3 || strcmp(f.v[0], "tuntap") != 0)
+		xasprintf(&cause, "invalid transport '%s' (none, slirp, user, "
+		    "tuntap or tuntap:HOST:GUEST)", spec);
+	for (i = 1; cause == NULL && i < 3; i++) {
+		if (key_valid(&ipv4, f.v[i], &why) != 0) {
+			xasprintf(&cause, "%s: %s", spec, why);
+			free(why);
+		}
+	}
+	strv_free(&f);
+	return (cause);
 }
 
 static void

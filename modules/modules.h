@@ -27,7 +27,10 @@ int		 module_check_tool(struct conf *, const env_t *, const char *,
 int		 uml_systemd(char **);
 
 /* mod-network.c: the guest network of `rootstrap run` and `boot` */
+#define NETWORK_TUNTAP_HOST	"10.213.47.1"	/* uml_net's default range */
+#define NETWORK_TUNTAP_GUEST	"10.213.47.2"
 void		 network_env(env_t *, const char *);
+char		*network_spec_valid(const char *);
 
 /* mod-network-user.c */
 void		 usernet_check(struct conf *, const env_t *);

@@ -113,8 +113,10 @@ nothing_left .
 
 # Usage errors.
 fails_with 2 "rootstrap: run: no command given" "$ROOTSTRAP" run "$img"
-fails_with 2 "rootstrap: --net: invalid transport 'tuntap' (none, slirp or user)" \
-    "$ROOTSTRAP" run -N tuntap "$img" true
+fails_with 2 "rootstrap: --net: invalid transport 'tap' (none, slirp, user, tuntap or tuntap:HOST:GUEST)" \
+    "$ROOTSTRAP" run -N tap "$img" true
+fails_with 2 "rootstrap: --net: tuntap:10.9.0.1:10.9.0: invalid IPv4 address '10.9.0'" \
+    "$ROOTSTRAP" run -N tuntap:10.9.0.1:10.9.0 "$img" true
 fails_with 2 "rootstrap: nonexistent.img: No such file or directory" \
     "$ROOTSTRAP" run nonexistent.img true
 

@@ -90,6 +90,7 @@ cmd_boot(int argc, char **argv)
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "kernel",	required_argument,	NULL, 'k' },
 		{ "net",	required_argument,	NULL, 'N' },
+		{ "publish",	required_argument,	NULL, 'p' },
 		{ "timeout",	required_argument,	NULL, 't' },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -102,11 +103,12 @@ cmd_boot(int argc, char **argv)
 	const char		*kernel = "auto";
 	env_t			 env = { 0 };
 	char			*dir, *cause = NULL;
+	struct usernet_forward	 fwd;
 	uint64_t		 timeout = 0;
 	int			 ch, i, rc;
 
 	memset(&u, 0, sizeof u);
-	while ((ch = getopt_long(argc, argv, "+hk:N:t:", longopts,
+	while ((ch = getopt_long(argc, argv, "+hk:N:p:t:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -122,6 +124,11 @@ cmd_boot(int argc, char **argv)
 				errx(EXIT_USAGE, "boot: -N %s: not user, slirp "
 				    "or none", net);
 			break;
+		case 'p':
+			if (usernet_forward(optarg, &fwd, &cause) != 0)
+				errx(EXIT_USAGE, "--publish %s", cause);
+			strv_add(&u.forwards, optarg);
+			break;
 		case 't':
 			if (parse_uint(optarg, PARSE_SECONDS_MAX,
 			    &timeout) != 0 || timeout == 0)
@@ -134,6 +141,9 @@ cmd_boot(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (u.forwards.n > 0 && strcmp(net, "user") != 0)
+		errx(EXIT_USAGE, "--publish: ports are forwarded by the "
+		    "user-mode network alone, not -N %s", net);
 	if (argc < 1) {
 		warnx("boot: no UML arguments (at least ubd0=IMAGE)");
 		return (CMD_USAGE);
@@ -176,6 +186,7 @@ cmd_boot(int argc, char **argv)
 	cows_place(cows, ncows);
 	strv_free(&env);
 	strv_free(&u.args);
+	strv_free(&u.forwards);
 	free((char *)u.libexecdir);
 	kernel_free(&kn);
 	file_remove_tree(dir);
@@ -206,7 +217,8 @@ cmd_boot(int argc, char **argv)
 
 const struct cmd_entry cmd_boot_entry = {
 	.name = "boot",
-	.usage = "[-N user|slirp|none] [-k kernel] [-t seconds] [--] umlarg ...",
+	.usage = "[-N user|slirp|none] [-p [addr:]port:guestport[/udp]] ...\n"
+"       [-k kernel] [-t seconds] [--] umlarg ...",
 	.help =
 "Boot User-Mode Linux with umlarg (e.g. ubd0=root_fs) and the image's own\n"
 "init, the console on this terminal, and rootstrap's network:\n"
@@ -214,6 +226,9 @@ const struct cmd_entry cmd_boot_entry = {
 "  -k, --kernel KERNEL    UML kernel (default auto: see rootstrap check)\n"
 "  -N, --net TRANSPORT    user (default: vec0, libslirp NAT run by rootstrap),\n"
 "                         slirp (eth0 through the slirp program) or none\n"
+"  -p, --publish [ADDR:]PORT:GUESTPORT[/udp]\n"
+"                         forward the host's ADDR (default 127.0.0.1) PORT\n"
+"                         to the guest's GUESTPORT (with -N user)\n"
 "  -t, --timeout SECONDS  kill the guest after SECONDS (default: never)\n"
 "\n"
 "uml_net, for eth0=tuntap,,,IP arguments, is looked for in rootstrap's\n"

@@ -7,6 +7,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,7 +22,8 @@
  * root, for test suites. The builder mounts the image and chroots into it,
  * so the image's own init is not involved and a run costs about as much as
  * booting the kernel. The command's stdout and stderr reach ours through
- * two UML consoles; its exit status comes back through the run directory.
+ * two UML consoles, our stdin it through a third (uml/input.c); its exit
+ * status comes back through the run directory.
  */
 
 struct run {
@@ -33,6 +35,7 @@ struct run {
 	const char	*name;		/* the image as given */
 	char		*image;		/* absolute */
 	char		*rundir;
+	struct strv	 forwards;	/* -p */
 	struct runspec	 spec;
 };
 
@@ -81,6 +84,7 @@ run_args(struct run *r, int argc, char **argv)
 		{ "kernel",	required_argument,	NULL, 'k' },
 		{ "mem",	required_argument,	NULL, 'm' },
 		{ "net",	required_argument,	NULL, 'N' },
+		{ "publish",	required_argument,	NULL, 'p' },
 		{ "share",	required_argument,	NULL, 's' },
 		{ "snapshot",	no_argument,		NULL, 'S' },
 		{ "timeout",	required_argument,	NULL, 't' },
@@ -89,16 +93,17 @@ run_args(struct run *r, int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	const struct key mem = { "mem", KEY_MEM, NULL, NULL };
+	struct usernet_forward fwd;
 	uint64_t	 secs;
 	char		*cause;
-	int		 ch, i;
+	int		 ch, i, net_given = 0;
 
 	r->kernel = "auto";
 	r->mem = "256M";
 	r->timeout = 600;
 	r->spec.net = xstrdup("none");
 	/* '+': stop at the image, so the command's options stay its own. */
-	while ((ch = getopt_long(argc, argv, "+C:hk:m:N:s:St:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "+C:hk:m:N:p:s:St:u:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -118,13 +123,16 @@ run_args(struct run *r, int argc, char **argv)
 			r->mem = optarg;
 			break;
 		case 'N':
-			if (strcmp(optarg, "none") != 0 &&
-			    strcmp(optarg, "slirp") != 0 &&
-			    strcmp(optarg, "user") != 0)
-				errx(EXIT_USAGE, "--net: invalid transport "
-				    "'%s' (none, slirp or user)", optarg);
+			if ((cause = network_spec_valid(optarg)) != NULL)
+				errx(EXIT_USAGE, "--net: %s", cause);
 			free(r->spec.net);
 			r->spec.net = xstrdup(optarg);
+			net_given = 1;
+			break;
+		case 'p':
+			if (usernet_forward(optarg, &fwd, &cause) != 0)
+				errx(EXIT_USAGE, "--publish %s", cause);
+			strv_add(&r->forwards, optarg);
 			break;
 		case 's':
 			add_share(r, optarg);
@@ -151,6 +159,13 @@ run_args(struct run *r, int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* Forwarded ports need the user-mode network: -p brings it. */
+	if (r->forwards.n > 0 && !net_given) {
+		free(r->spec.net);
+		r->spec.net = xstrdup("user");
+	} else if (r->forwards.n > 0 && strcmp(r->spec.net, "user") != 0)
+		errx(EXIT_USAGE, "--publish: ports are forwarded by the "
+		    "user-mode network alone, not -N %s", r->spec.net);
 	if (argc > 0 && strcmp(argv[0], "--") == 0)
 		errx(EXIT_USAGE, "run: the image comes before '--'");
 	if (argc < 1) {
@@ -225,6 +240,13 @@ cmd_run(int argc, char **argv)
 	if ((status = run_args(&r, argc, argv)) != 0)
 		return (status);
 	check_image(&r);
+	/*
+	 * Our stdin goes to the command unless it is a terminal: UML's
+	 * console gives the guest no terminal of ours, and a relay reading
+	 * one from outside the foreground would be stopped (SIGTTIN).
+	 */
+	r.spec.input = fcntl(STDIN_FILENO, F_GETFD) != -1 &&
+	    !isatty(STDIN_FILENO);
 	spawn_init();
 	if (kernel_choose_default(r.kernel, &kn, &cause) != 0 ||
 	    kn.k.path == NULL)
@@ -259,6 +281,8 @@ cmd_run(int argc, char **argv)
 	u.console = UML_CONSOLE_COMMAND;
 	u.timeout = r.timeout;
 	u.confine = 1;
+	u.input = r.spec.input;
+	u.forwards = r.forwards;
 	for (i = 0; i < r.spec.shares.n; i++) {
 		/* "ro|rw HOST GUEST", as add_share wrote it */
 		strv_split(&share, r.spec.shares.v[i], " ");
@@ -278,6 +302,7 @@ cmd_run(int argc, char **argv)
 	strv_free(&u.reach_ro);
 	strv_free(&u.reach_rw);
 	strv_free(&net);
+	strv_free(&r.forwards);
 	free(ubd);
 	free(builder);
 	free((char *)u.libexecdir);
@@ -296,6 +321,10 @@ cmd_run(int argc, char **argv)
 	case UML_PANICKED:
 	case UML_KILLED:
 		break;
+	case UML_NOT_STARTED:
+		/* A port to forward taken, ...: the command never ran. */
+		log_error("run: %s", res.cause);
+		return (EXIT_NOGUEST);
 	default:
 		log_error("run: %s", res.cause);
 		return (EXIT_BUILD);
@@ -314,12 +343,17 @@ const struct cmd_entry cmd_run_entry = {
 	.usage = "[options] image [--] command [argument ...]",
 	.help =
 "Boot image under User-Mode Linux and run command in it as root. Its\n"
-"output is ours and its exit status is rootstrap's.\n"
+"output is ours, so is its input (unless a terminal), and its exit status\n"
+"is rootstrap's.\n"
 "\n"
 "  -C, --chdir DIR        run the command in DIR (default /)\n"
 "  -k, --kernel KERNEL    UML kernel (default auto: see rootstrap check)\n"
 "  -m, --mem SIZE         guest memory (default 256M)\n"
-"  -N, --net TRANSPORT    none (default), slirp or user\n"
+"  -N, --net TRANSPORT    none (default), user, slirp, or tuntap[:HOST:GUEST]\n"
+"                         (a tap through uml_net; default 10.213.47.1:.2)\n"
+"  -p, --publish [ADDR:]PORT:GUESTPORT[/udp]\n"
+"                         forward the host's ADDR (default 127.0.0.1) PORT\n"
+"                         to the guest's GUESTPORT (implies -N user)\n"
 "  -S, --snapshot         write to a copy-on-write file; image stays as it is\n"
 "  -s, --share HOST[:GUEST][:rw]\n"
 "                         mount host directory HOST at GUEST (default: the\n"

@@ -130,8 +130,9 @@ struct plan_ctx {
 struct runspec {
 	struct strv	 argv;
 	struct strv	 shares;	/* "rw|ro HOST GUEST" */
-	char		*net;		/* none, slirp or user */
+	char		*net;		/* none, slirp, user, tuntap[:H:G] */
 	char		*workdir;	/* inside the guest */
+	int		 input;		/* stdin on con3 (else /dev/null) */
 };
 
 /* conf.c: the files */

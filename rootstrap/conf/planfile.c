@@ -156,6 +156,8 @@ runspec_write(const struct runspec *rs, const char *path, char **cause)
 	recfile_add(&r, "net", rs->net);
 	if (rs->workdir != NULL)
 		recfile_add(&r, "cwd", rs->workdir);
+	if (rs->input)
+		recfile_add(&r, "stdin", "con3");
 	for (i = 0; i < rs->shares.n; i++)
 		recfile_add(&r, "share", rs->shares.v[i]);
 	for (i = 0; i < rs->argv.n; i++)
@@ -186,6 +188,8 @@ runspec_read(struct runspec *rs, const char *path, char **cause)
 			rs->net = xstrdup(v);
 		else if (strcmp(tag, "cwd") == 0 && rs->workdir == NULL)
 			rs->workdir = xstrdup(v);
+		else if (strcmp(tag, "stdin") == 0 && strcmp(v, "con3") == 0)
+			rs->input = 1;
 		else {
 			xasprintf(cause, "%s: bad record '%s %s'", path, tag, v);
 			break;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -19,7 +20,8 @@
  * rootstrap run, in the guest: the image mounted on the target with what a
  * command expects (/dev, /proc, /sys, /run) and the shared host
  * directories, the network brought up as `run -N` asked, and the command
- * chrooted into the image with its stdout and stderr on two UML consoles.
+ * chrooted into the image with its stdout and stderr on two UML consoles,
+ * its stdin from a third (input.c) when the host has one to give.
  */
 
 extern char	**environ;
@@ -103,15 +105,15 @@ command_run(const struct runspec *r)
 			    "LC_ALL=C.UTF-8", NULL };
 	env_t		 net = { 0 };
 	char		*cause = NULL;
-	pid_t		 pid, w;
-	int		 out, err, status;
+	pid_t		 pid, w, decoder = -1;
+	int		 out, err, in = -1, status;
 
 	log_prefix = "rootstrap run";
 	out = open_console("/dev/tty1");
 	err = open_console("/dev/tty2");
 	if (err != -1)
 		dup2(err, STDERR_FILENO);
-	if (strcmp(r->net, "slirp") == 0 || strcmp(r->net, "user") == 0) {
+	if (strcmp(r->net, "none") != 0) {
 		network_env(&net, r->net);
 		if (stock_module("network")->run(NULL, &net, &cause) != 0) {
 			log_error("network: %s", cause);
@@ -120,10 +122,12 @@ command_run(const struct runspec *r)
 	}
 	if (run_mounts(r) != 0)
 		return (-1);
+	if (r->input && (in = input_open("/dev/tty3", &decoder)) == -1)
+		return (-1);
+	if (in == -1)
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((pid = fork()) == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		dup2(null, STDIN_FILENO);
+		dup2(in, STDIN_FILENO);
 		dup2(out, STDOUT_FILENO);
 		dup2(err, STDERR_FILENO);
 		setsid();
@@ -142,6 +146,10 @@ command_run(const struct runspec *r)
 		if (w == -1 && errno != EINTR)
 			return (-1);
 	}
+	/* The input the command left unread is of no use now. */
+	if (decoder != -1)
+		kill(decoder, SIGKILL);
+	close(in);
 	/* The consoles are asynchronous: let them drain before power off. */
 	tcdrain(out);
 	tcdrain(err);

@@ -19,4 +19,7 @@
 /* command.c: rootstrap run's command; its exit status, or -1 */
 int		 command_run(const struct runspec *);
 
+/* input.c: its stdin, from the host's on con3 */
+int		 input_open(const char *, pid_t *);
+
 #endif

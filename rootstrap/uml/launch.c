@@ -50,6 +50,14 @@ tuntap_vector(const struct uml *u)
 	    strcmp(env_get(u->net, "transport"), "tuntap") == 0);
 }
 
+/* Whether UML runs uml_net itself (eth0=tuntap,,,HOST): see confine.c. */
+static int
+legacy_tuntap(const struct uml *u)
+{
+	return (u->net != NULL && !tuntap_vector(u) &&
+	    strcmp(env_get(u->net, "transport"), "tuntap") == 0);
+}
+
 /* The kernel argument that gives the guest its interface, per [network]. */
 static void
 net_arg(const struct uml *u, struct strv *argv)
@@ -145,6 +153,10 @@ uml_argv(const struct uml *u, struct strv *argv)
 		strv_add(argv, "con1=fd:0,fd:1");
 		strv_add(argv, log_verbose ? "con2=null,fd:2" :
 		    "con2=null,fd:3");
+		/* con3, our stdin in frames: see input.c. */
+		if (u->input)
+			strv_addf(argv, "con3=fd:%d,fd:%d", INPUT_IN_FD,
+			    INPUT_OUT_FD);
 		if (!log_verbose) {
 			strv_add(argv, "quiet");
 			strv_add(argv, "loglevel=0");
@@ -233,9 +245,11 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	struct spawn_result	 sr;
 	struct usernet		*un = NULL;
 	struct tuntap		 tap;
+	struct input		 in = { -1 };
 	struct watch		 w;
 	struct landlock		 ll;
 	char			*line, *path = NULL, *helper = NULL, *cause;
+	int			 in_fd = -1, out_fd = -1;
 
 	memset(r, 0, sizeof *r);
 	memset(&w, 0, sizeof w);
@@ -262,7 +276,8 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	sp.seen_arg = &w;
 	if (u->net != NULL && strcmp(env_get(u->net, "transport"),
 	    "user") == 0) {
-		if ((un = usernet_new(u->net, &r->cause)) == NULL) {
+		if ((un = usernet_new(u->net, &u->forwards, &r->cause)) ==
+		    NULL) {
 			r->end = UML_NOT_STARTED;
 			strv_free(&argv);
 			return;
@@ -286,7 +301,24 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		sp.give[sp.ngive].fd = tap.fd;
 		sp.give[sp.ngive++].as = TUNTAP_FD;
 	}
-	if (u->confine && !uml_args_need_helper(&u->args)) {
+	if (u->input && u->console == UML_CONSOLE_COMMAND) {
+		if (input_start(&in, &in_fd, &out_fd, &r->cause) != 0) {
+			r->end = UML_NOT_STARTED;
+			if (tap.fd != -1)
+				tuntap_down(&tap);
+			if (un != NULL)
+				usernet_free(un);
+			free(helper);
+			strv_free(&argv);
+			return;
+		}
+		sp.give[sp.ngive].fd = in_fd;
+		sp.give[sp.ngive++].as = INPUT_IN_FD;
+		sp.give[sp.ngive].fd = out_fd;
+		sp.give[sp.ngive++].as = INPUT_OUT_FD;
+	}
+	if (u->confine && !uml_args_need_helper(&u->args) &&
+	    !legacy_tuntap(u)) {
 		if (uml_confine(u, &ll, &cause) == 0)
 			sp.confine = &ll;
 		else {
@@ -299,6 +331,11 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	if (u->libexecdir != NULL)
 		path = path_first(u->libexecdir);
 	spawn(&sp, &sr);
+	if (in_fd != -1) {
+		close(in_fd);
+		close(out_fd);
+		input_stop(&in);
+	}
 	if (sp.confine != NULL)
 		landlock_close(&ll);
 	if (path != NULL) {

@@ -14,6 +14,8 @@
  * libslirp).
  */
 
+#include <netinet/in.h>
+
 #include "util/util.h"
 
 /* launch.c: one UML run */
@@ -33,10 +35,13 @@ struct uml {
 	const char	*rundir;	/* rsrun= (with init) and uml_dir= */
 	enum uml_console console;
 	const env_t	*net;		/* [network]'s settings; NULL: none */
+	struct strv	 forwards;	/* transport=user: -p's, usernet.c */
 	const char	*libexecdir;	/* our uml_net: first on UML's PATH */
 	struct strv	 args;		/* the rest: modules', config's, user's */
 	int		 timeout;	/* seconds; 0: none */
 	int		 confine;	/* only what it needs: confine.c */
+	int		 input;		/* UML_CONSOLE_COMMAND: our stdin on
+					   con3, for the command: input.c */
 	struct strv	 reach_ro;	/* with confine: host paths to read */
 	struct strv	 reach_rw;	/* ... and to write */
 };
@@ -61,13 +66,29 @@ void		 uml_argv(const struct uml *, struct strv *);
 void		 uml_launch(const struct uml *, struct uml_result *);
 void		 uml_result_free(struct uml_result *);
 
+/* input.c: run's stdin, relayed to con3 */
+#define INPUT_IN_FD	6	/* con3=fd:INPUT_IN_FD,fd:INPUT_OUT_FD */
+#define INPUT_OUT_FD	7
+struct input {
+	pid_t		 pid;		/* the relay */
+};
+int		 input_start(struct input *, int *, int *, char **);
+void		 input_stop(struct input *);
+
 /* confine.c: the files a UML of run or boot may reach */
 int		 uml_confine(const struct uml *, struct landlock *, char **);
 int		 uml_args_need_helper(const struct strv *);
 
 /* usernet.c: transport=user, libslirp beside UML */
 struct usernet;
-struct usernet	*usernet_new(const env_t *, char **);
+struct usernet_forward {
+	int		 udp;
+	struct in_addr	 host;		/* listened on */
+	int		 host_port, guest_port;
+};
+struct usernet	*usernet_new(const env_t *, const struct strv *, char **);
+int		 usernet_forward(const char *, struct usernet_forward *,
+		     char **);
 const struct spawn_peer *usernet_peer(struct usernet *, struct spawn_fd *);
 void		 usernet_free(struct usernet *);
 

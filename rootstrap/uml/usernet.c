@@ -57,6 +57,7 @@ struct usernet {
 };
 
 static int	 usernet_main(void *);
+static int	 usernet_start(struct usernet *, const struct strv *, char **);
 
 static int64_t
 clock_ms(void)
@@ -85,11 +86,12 @@ usernet_addresses(struct usernet *un, const env_t *env)
 /*
  * The NAT for a guest with the [network] settings env: a socketpair whose
  * guest end UML gets as its fd USERNET_FD (usernet_peer says how), and
- * whose other end the NAT process serves. NULL, with *cause, if it cannot
- * be made.
+ * whose other end the NAT process serves, listening already on the host
+ * ports forwards asks for (usernet_forward). NULL, with *cause, if it
+ * cannot be made or a port cannot be had.
  */
 struct usernet *
-usernet_new(const env_t *env, char **cause)
+usernet_new(const env_t *env, const struct strv *forwards, char **cause)
 {
 	struct usernet	*un;
 	int		 fds[2];
@@ -114,6 +116,10 @@ usernet_new(const env_t *env, char **cause)
 	close(fds[1]);
 	if (un->guest_fd == -1 || un->host_fd == -1) {
 		xasprintf(cause, "fcntl: %s", strerror(errno));
+		usernet_free(un);
+		return (NULL);
+	}
+	if (usernet_start(un, forwards, cause) != 0) {
 		usernet_free(un);
 		return (NULL);
 	}
@@ -142,6 +148,9 @@ usernet_free(struct usernet *un)
 		close(un->guest_fd);
 	if (un->host_fd != -1)
 		close(un->host_fd);
+	/* Our copies of the listening sockets: the NAT process has its own. */
+	if (un->slirp != NULL)
+		slirp_cleanup(un->slirp);
 	free(un);
 }
 
@@ -277,6 +286,101 @@ static const SlirpCb usernet_callbacks = {
 	.timer_new_opaque = cb_timer_new_opaque,
 };
 
+/*
+ * A port forward, -p [ADDR:]HOSTPORT:GUESTPORT[/udp|/tcp]: connections to
+ * ADDR (default 127.0.0.1, so that only this host reaches the guest)
+ * port HOSTPORT go to the guest's GUESTPORT. 0, or -1 with *cause.
+ */
+int
+usernet_forward(const char *spec, struct usernet_forward *f, char **cause)
+{
+	struct strv	 parts = { 0 };
+	char		*copy = xstrdup(spec), *proto;
+	const char	*addr = "127.0.0.1";
+	uint64_t	 hport, gport;
+	int		 rc = -1;
+
+	memset(f, 0, sizeof *f);
+	if ((proto = strrchr(copy, '/')) != NULL) {
+		*proto++ = '\0';
+		f->udp = strcmp(proto, "udp") == 0;
+	}
+	strv_split(&parts, copy, ":");
+	if (parts.n == 3)
+		addr = parts.v[0];
+	if (proto != NULL && strcmp(proto, "udp") != 0 &&
+	    strcmp(proto, "tcp") != 0)
+		xasprintf(cause, "%s: '%s' is neither tcp nor udp", spec,
+		    proto);
+	else if (strchr(copy, ':') == NULL || (parts.n != 2 && parts.n != 3)
+	    || copy[strlen(copy) - 1] == ':' || copy[0] == ':')
+		xasprintf(cause, "%s: not [ADDR:]HOSTPORT:GUESTPORT[/udp]",
+		    spec);
+	else if (inet_pton(AF_INET, addr, &f->host) != 1)
+		xasprintf(cause, "%s: invalid IPv4 address '%s'", spec, addr);
+	else if (parse_uint(parts.v[parts.n - 2], 65535, &hport) != 0 ||
+	    hport == 0)
+		xasprintf(cause, "%s: invalid host port '%s'", spec,
+		    parts.v[parts.n - 2]);
+	else if (parse_uint(parts.v[parts.n - 1], 65535, &gport) != 0 ||
+	    gport == 0)
+		xasprintf(cause, "%s: invalid guest port '%s'", spec,
+		    parts.v[parts.n - 1]);
+	else {
+		f->host_port = (int)hport;
+		f->guest_port = (int)gport;
+		rc = 0;
+	}
+	strv_free(&parts);
+	free(copy);
+	return (rc);
+}
+
+/*
+ * libslirp, made here rather than in the NAT process so that the ports
+ * forwarded are listened on before UML starts: one already taken is an
+ * error before the guest boots, not after. The NAT process inherits it.
+ */
+static int
+usernet_start(struct usernet *un, const struct strv *forwards, char **cause)
+{
+	struct usernet_forward	 f;
+	struct in_addr		 guest = un->dhcp;
+	SlirpConfig		 cfg;
+	char			 addr[INET_ADDRSTRLEN];
+	size_t			 i;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.version = 4;
+	cfg.in_enabled = true;
+	cfg.vnetwork = un->net;
+	cfg.vnetmask = un->mask;
+	cfg.vhost = un->host;
+	cfg.vnameserver = un->dns;
+	cfg.vdhcp_start = un->dhcp;
+	/* The guest is configured for IPv4 alone. */
+	cfg.in6_enabled = false;
+	if ((un->slirp = slirp_new(&cfg, &usernet_callbacks, un)) == NULL) {
+		xasprintf(cause, "user-mode network: libslirp could not start");
+		return (-1);
+	}
+	for (i = 0; forwards != NULL && i < forwards->n; i++) {
+		if (usernet_forward(forwards->v[i], &f, cause) != 0)
+			return (-1);
+		errno = 0;
+		if (slirp_add_hostfwd(un->slirp, f.udp, f.host, f.host_port,
+		    guest, f.guest_port) != 0) {
+			inet_ntop(AF_INET, &f.host, addr, sizeof addr);
+			xasprintf(cause, "--publish %s: cannot listen on %s "
+			    "port %d/%s: %s", forwards->v[i], addr,
+			    f.host_port, f.udp ? "udp" : "tcp", errno != 0 ?
+			    strerror(errno) : "refused by libslirp");
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 /* Hand every frame UML has queued to libslirp; -1 once UML is gone. */
 static int
 usernet_from_guest(struct usernet *un, uint8_t *buf)
@@ -328,7 +432,6 @@ static int
 usernet_main(void *arg)
 {
 	struct usernet	*un = arg;
-	SlirpConfig	 cfg;
 	uint8_t		*buf;
 	uint32_t	 timeout;
 	int		 n, rc = 0;
@@ -337,20 +440,6 @@ usernet_main(void *arg)
 	close(un->guest_fd);
 	/* A name of its own in ps(1), beside UML's. */
 	prctl(PR_SET_NAME, "rootstrap-net");
-	memset(&cfg, 0, sizeof cfg);
-	cfg.version = 4;
-	cfg.in_enabled = true;
-	cfg.vnetwork = un->net;
-	cfg.vnetmask = un->mask;
-	cfg.vhost = un->host;
-	cfg.vnameserver = un->dns;
-	cfg.vdhcp_start = un->dhcp;
-	/* The guest is configured for IPv4 alone. */
-	cfg.in6_enabled = false;
-	if ((un->slirp = slirp_new(&cfg, &usernet_callbacks, un)) == NULL) {
-		log_error("user-mode network: libslirp could not start");
-		return (1);
-	}
 	buf = xmalloc(USERNET_FRAME);
 	for (;;) {
 		/* Slot 0 is UML; libslirp's sockets follow. */

@@ -32,6 +32,9 @@
  * are only acted on at points where cleanup is possible.
  */
 
+/* Above the numbers a spawned program is given (spawn_fd's as). */
+#define SPAWN_FD_FLOOR	64
+
 static int	 spawn_sfd = -1;
 static int	 spawn_gofd = -1;	/* write end of the child's go pipe */
 static sigset_t	 spawn_oldmask;
@@ -221,8 +224,9 @@ spawn_start(const struct spawn *sp, int out, char **cause)
 	 * for the guest's stderr stays clean of what UML and slirp print.
 	 */
 	char *const	*argv = sp->argv;
+	struct landlock	 ll;
 	pid_t		 pid, parent = getpid();
-	int		 null, go[2], flags = sp->flags;
+	int		 null, go[2], flags = sp->flags, moved[SPAWN_FDS];
 	size_t		 i;
 	char		 c;
 
@@ -269,14 +273,21 @@ spawn_start(const struct spawn *sp, int out, char **cause)
 		}
 		if (flags & SPAWN_ONECPU)
 			pin_to_one_cpu();
-		/* Last: the descriptors above may have been anywhere. */
-		for (i = 0; i < sp->ngive; i++) {
-			if (sp->give[i].fd == sp->give[i].as)
-				fcntl(sp->give[i].fd, F_SETFD, 0);
-			else
-				dup2(sp->give[i].fd, sp->give[i].as);
+		/*
+		 * Last: the descriptors above may have been anywhere. Each one
+		 * to give, and the ruleset, first out of the way of the
+		 * numbers given, which one of them may hold.
+		 */
+		for (i = 0; i < sp->ngive; i++)
+			moved[i] = fcntl(sp->give[i].fd, F_DUPFD_CLOEXEC,
+			    SPAWN_FD_FLOOR);
+		if (sp->confine != NULL) {
+			ll = *sp->confine;
+			ll.fd = fcntl(ll.fd, F_DUPFD_CLOEXEC, SPAWN_FD_FLOOR);
 		}
-		if (sp->confine != NULL && landlock_enter(sp->confine) == -1) {
+		for (i = 0; i < sp->ngive; i++)
+			dup2(moved[i], sp->give[i].as);
+		if (sp->confine != NULL && landlock_enter(&ll) == -1) {
 			dprintf(STDERR_FILENO, "rootstrap: cannot confine %s: "
 			    "%s\n", argv[0], strerror(errno));
 			_exit(127);

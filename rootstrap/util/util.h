@@ -125,6 +125,16 @@ int		 recfile_read(const char *, const char *, size_t,
 void		 recfile_add(struct recfile *, const char *, const char *);
 void		 recfile_free(struct recfile *);
 
+/*
+ * `rootstrap run`'s stdin crosses into the guest on a UML console, a raw
+ * tty, which has no end-of-file of its own: in frames, two bytes of
+ * length (big-endian) then that many bytes, a frame of length 0 ending
+ * it. The guest writes RUN_INPUT_READY once its tty is raw; the host
+ * sends nothing before, which a tty still cooked would mangle.
+ */
+#define RUN_INPUT_FRAME	4096
+#define RUN_INPUT_READY	'R'
+
 /* spawn.c: host programs under supervision */
 extern int	 spawn_signal;		/* the signal that interrupted us */
 void		 spawn_init(void);
@@ -144,7 +154,7 @@ struct spawn_fd {
 	int		 fd;		/* ours; may be close-on-exec */
 	int		 as;		/* the program's: 1 (its stdout), or > 3 */
 };
-#define SPAWN_FDS	2
+#define SPAWN_FDS	4
 /* How a spawned program ended. */
 enum spawn_end {
 	SPAWN_EXITED,		/* code: its exit status */
