@@ -111,6 +111,20 @@ fails_with 124 "rootstrap: run: sleep timed out after 3 s; the guest was killed"
     "$ROOTSTRAP" run -S -t 3 "$img" -- sleep 600
 nothing_left .
 
+# On a terminal, as a user types it: UML would stop on the terminal it
+# cannot make raw from the background (it hung until the timeout); the
+# output comes through a relay, stdout and stderr, and the status.
+if command -v script >/dev/null; then
+	script -qec "'$ROOTSTRAP' run -S -t 120 '$img' -- sh -c 'echo on-tty; echo err-tty >&2; exit 3'" \
+	    tty.log >/dev/null 2>&1 </dev/null
+	check "on a terminal: the command's status (3, got $?)" test $? = 3
+	tr -d '\r' <tty.log >tty.out
+	has_line "on-tty" tty.out
+	has_line "err-tty" tty.out
+	hasnt "timed out" tty.out
+fi
+nothing_left .
+
 # Usage errors.
 fails_with 2 "rootstrap: run: no command given" "$ROOTSTRAP" run "$img"
 fails_with 2 "rootstrap: --net: invalid transport 'tap' (none, slirp, user, tuntap or tuntap:HOST:GUEST)" \

@@ -246,6 +246,7 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	struct usernet		*un = NULL;
 	struct tuntap		 tap;
 	struct input		 in = { -1 };
+	struct ttyout		 tty = { -1, { -1, -1, -1 } };
 	struct watch		 w;
 	struct landlock		 ll;
 	char			*line, *path = NULL, *helper = NULL, *cause;
@@ -330,7 +331,14 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		    "privilege a confined UML cannot give");
 	if (u->libexecdir != NULL)
 		path = path_first(u->libexecdir);
+	/* A command's output on our terminal: see ttyout.c. */
+	if (u->console == UML_CONSOLE_COMMAND &&
+	    ttyout_start(&tty, &cause) != 0) {
+		log_debug("terminal relay: %s", cause);
+		free(cause);
+	}
 	spawn(&sp, &sr);
+	ttyout_stop(&tty);
 	if (in_fd != -1) {
 		close(in_fd);
 		close(out_fd);

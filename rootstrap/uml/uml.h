@@ -75,6 +75,14 @@ struct input {
 int		 input_start(struct input *, int *, int *, char **);
 void		 input_stop(struct input *);
 
+/* ttyout.c: our terminals behind pipes while UML runs a command */
+struct ttyout {
+	pid_t		 pid;		/* the relay, or -1 */
+	int		 saved[3];	/* stdout's and stderr's terminals */
+};
+int		 ttyout_start(struct ttyout *, char **);
+void		 ttyout_stop(struct ttyout *);
+
 /* confine.c: the files a UML of run or boot may reach */
 int		 uml_confine(const struct uml *, struct landlock *, char **);
 int		 uml_args_need_helper(const struct strv *);
