@@ -115,17 +115,11 @@ build_plan_again(struct conf *c, struct plan *p, const char *image)
 static void
 set_paths(struct build *b)
 {
-	long long	 epoch = plan_epoch(&b->plan);
-	char		 s[32];
-	size_t		 i;
+	size_t	 i;
 
-	snprintf(s, sizeof s, "%lld", epoch);
 	for (i = 0; i < b->plan.nsteps; i++) {
 		env_set(&b->plan.steps[i].env, "ROOTSTRAP_IMAGE", b->tmpimage);
 		env_set(&b->plan.steps[i].env, "ROOTSTRAP_RUNDIR", b->rundir);
-		/* Modules that can be reproducible should know. */
-		if (epoch >= 0)
-			env_set(&b->plan.steps[i].env, "SOURCE_DATE_EPOCH", s);
 	}
 }
 
@@ -448,7 +442,7 @@ build_steps(struct build *b, int resumed)
 static void
 build_run(struct build *b)
 {
-	long long	 epoch = plan_epoch(&b->plan);
+	long long	 epoch = b->plan.epoch;
 	char		*cause;
 	uint64_t	 mb;
 	int		 resumed;

@@ -109,7 +109,7 @@ prepare_fill(struct build *b)
 	if (image_mkfs(b->tmpimage, &m, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "mkfs: %s", cause);
 	if (unpack_debs(b->tmpimage, &b->debs, &b->plan.debian,
-	    plan_epoch(&b->plan), &cause) != 0)
+	    b->plan.epoch, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "debian: %s", cause);
 }
 

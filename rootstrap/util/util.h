@@ -51,6 +51,7 @@ void		 strv_free(struct strv *);
 char		*strv_join(const struct strv *, const char *);
 const char	*env_get(const env_t *, const char *);
 void		 env_set(env_t *, const char *, const char *);
+void		 env_unset(env_t *, const char *);
 int		 str_yes(const char *);
 char		*str_escape(const char *);
 char		*str_unescape(const char *);
