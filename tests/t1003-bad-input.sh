@@ -49,7 +49,7 @@ bad 2 "case.conf:2: unknown section [bogus] (not [global], a stock module or a m
     '[bogus]\na=b\n'
 bad 2 "case.conf:2: unknown key 'colour' in [global] (known: $KEYS)" \
     '[global]\ncolour=red\n'
-bad 2 "case.conf:2: unknown key 'colour' in [uml] (known: install_modules, root_password, or a [global] key)" \
+bad 2 "case.conf:2: unknown key 'colour' in [uml] (known: install_modules, root_password, swap, or a [global] key)" \
     '[uml]\ncolour=red\n'
 bad 2 "case.conf:2: modules: unknown module 'nosuch' (not a stock module, and not found in" \
     '[global]\nmodules=mkfs nosuch\n'
@@ -75,6 +75,8 @@ bad 2 "case.conf:2: initialsize: invalid size '99999999999' (a whole number of M
     '[global]\ninitialsize=99999999999\n'
 bad 2 "case.conf:2: freespace: invalid size '-1' (a whole number of MB)" \
     '[global]\nfreespace=-1\n'
+bad 2 "case.conf:2: swap: invalid size '64M' (a whole number of MB)" \
+    '[uml]\nswap=64M\n'
 bad 2 "case.conf:2: timeout: invalid number of seconds '0'" '[global]\ntimeout=0\n'
 bad 2 "case.conf:2: timeout: invalid number of seconds '1h'" '[global]\ntimeout=1h\n'
 bad 2 "case.conf:2: mem: invalid memory size '1K' (e.g. 512M or 1G; at least 64M)" \

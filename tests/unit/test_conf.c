@@ -155,7 +155,7 @@ DEFINE_TEST(test_conf_semantic_errors)
 	    "source_date_epoch)");
 	expect_error(GOOD_GLOBAL "modules=mkfs\n[uml]\nroot_pasword=x\n", 5,
 	    "unknown key 'root_pasword' in [uml] (known: install_modules, "
-	    "root_password, or a [global] key)");
+	    "root_password, swap, or a [global] key)");
 	expect_error(GOOD_GLOBAL "modules=mkfs\n[mkfs]\nsize=1\n", 5,
 	    "unknown key 'size' in [mkfs] (known: only [global] keys)");
 	expect_error(GOOD_GLOBAL "modules=mkfs\n[mkfs]\nfstype=ntfs\n", 5,
