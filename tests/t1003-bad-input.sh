@@ -77,6 +77,10 @@ bad 2 "case.conf:2: freespace: invalid size '-1' (a whole number of MB)" \
     '[global]\nfreespace=-1\n'
 bad 2 "case.conf:2: swap: invalid size '64M' (a whole number of MB)" \
     '[uml]\nswap=64M\n'
+bad 2 "case.conf:5: host_if: a tap for transport=tuntap, not transport=user" \
+    '[global]\nmodules=mkfs network\n[network]\ntransport=user\nhost_if=tap0\n'
+bad 2 "case.conf:7: host_if: invalid interface name 'a/b' (at most 15 characters, no '/', ':' or blank)" \
+    '[global]\nmodules=mkfs network\n[network]\ntransport=tuntap\nhost=10.213.47.1\numl=10.213.47.2\nhost_if=a/b\n'
 bad 2 "case.conf:2: timeout: invalid number of seconds '0'" '[global]\ntimeout=0\n'
 bad 2 "case.conf:2: timeout: invalid number of seconds '1h'" '[global]\ntimeout=1h\n'
 bad 2 "case.conf:2: mem: invalid memory size '1K' (e.g. 512M or 1G; at least 64M)" \

@@ -234,6 +234,7 @@ static void
 build_kernel(struct build *b, int fetch)
 {
 	const struct step	*net = plan_stock(&b->plan, HAS_NETWORK);
+	struct tuntap		 tap;
 	char			*cause = NULL;
 
 	if (kernel_choose(&b->plan.global, &b->plan.debian, fetch, &b->kernel,
@@ -247,6 +248,14 @@ build_kernel(struct build *b, int fetch)
 	if (uml_net_check(&b->kernel.k, net != NULL ? &net->env : NULL,
 	    &cause) != 0)
 		errx(EXIT_USAGE, "%s; nothing was built", cause);
+	if (net != NULL && strcmp(env_get(&net->env, "transport"),
+	    "tuntap") == 0 && *env_get(&net->env, "host_if") != '\0') {
+		/* The boot opens it again; a refusal now costs nothing. */
+		if (hostif_open(&tap, env_get(&net->env, "host_if"),
+		    &cause) != 0)
+			errx(EXIT_USAGE, "%s; nothing was built", cause);
+		close(tap.fd);
+	}
 }
 
 /*

@@ -70,6 +70,7 @@ void		 buf_free(struct buf *);
 int		 parse_uint(const char *, uint64_t, uint64_t *);
 #define PARSE_MB_MAX		(16ULL * 1024 * 1024)
 #define PARSE_SECONDS_MAX	2147483ULL	/* INT_MAX ms */
+int		 ifname_valid(const char *);
 
 /* control.c: deb822 (control file, Packages and Release) fields */
 char		*control_field(const char *, size_t, const char *);
