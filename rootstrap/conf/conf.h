@@ -180,4 +180,7 @@ int		 epoch_parse(const char *, long long *);
 int		 source_date_epoch(long long *, char **);
 void		 plan_resolve_epoch(struct plan *, struct conf *);
 
+/* proxy.c: each *_proxy key as the host and as the guest reach it */
+void		 plan_resolve_proxies(struct plan *);
+
 #endif
