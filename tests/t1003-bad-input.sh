@@ -77,6 +77,9 @@ bad 2 "case.conf:2: freespace: invalid size '-1' (a whole number of MB)" \
     '[global]\nfreespace=-1\n'
 bad 2 "case.conf:2: swap: invalid size '64M' (a whole number of MB)" \
     '[uml]\nswap=64M\n'
+# Issue 14, item 5: the original's ConfigParser interpolation.
+bad 2 "case.conf:2: umlargs: '%(name)s' interpolation is not supported (it was ConfigParser's): write the value itself" \
+    '[global]\numlargs=mem=%%(mem)s\n'
 bad 2 "case.conf:5: host_if: a tap for transport=tuntap, not transport=user" \
     '[global]\nmodules=mkfs network\n[network]\ntransport=user\nhost_if=tap0\n'
 bad 2 "case.conf:7: host_if: invalid interface name 'a/b' (at most 15 characters, no '/', ':' or blank)" \
