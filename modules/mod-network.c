@@ -42,6 +42,7 @@ static const struct key network_keys[] = {
 	{ "domain",	 KEY_STRING,	"",		NULL },
 	{ "hostname",	 KEY_HOSTNAME,	"rootstrap",	NULL },
 	{ "slirp",	 KEY_STRING,	"slirp-fullbolt", NULL },
+	{ "host_if",	 KEY_STRING,	"",		NULL },	/* tuntap.c */
 	{ NULL,		 KEY_STRING,	NULL,		NULL },
 };
 
@@ -140,6 +141,7 @@ network_check(struct conf *c, const env_t *env)
 	const char	*iface = env_get(env, "interface");
 	const char	*t = env_get(env, "transport");
 	const char	*slirp = env_get(env, "slirp");
+	const char	*host_if = env_get(env, "host_if");
 	const char	*kind = strcmp(t, "user") == 0 ? "vec" : "eth";
 	struct strv	 words = { 0 };
 	size_t		 i;
@@ -159,6 +161,13 @@ network_check(struct conf *c, const env_t *env)
 		conf_error(c, conf_find(c, "network", "transport"),
 		    "[network] host: the host-side address is required with "
 		    "transport=tuntap");
+	if (*host_if != '\0' && strcmp(t, "tuntap") != 0)
+		conf_error(c, conf_find(c, "network", "host_if"),
+		    "host_if: a tap for transport=tuntap, not transport=%s", t);
+	else if (*host_if != '\0' && !ifname_valid(host_if))
+		conf_error(c, conf_find(c, "network", "host_if"),
+		    "host_if: invalid interface name '%s' (at most 15 "
+		    "characters, no '/', ':' or blank)", host_if);
 	if (strcmp(t, "slirp") == 0) {
 		strv_split(&words, slirp, " \t");
 		if (words.n == 0 || !host_has_program(words.v[0]))

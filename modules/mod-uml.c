@@ -24,7 +24,8 @@
 /*
  * uml: make the installed system boot cleanly under User-Mode Linux: root
  * on /dev/ubda, a login on the UML console (tty0), no hardware clock, the
- * hostname, and the [network] settings for first boot. All edits are done
+ * hostname, the [network] settings for first boot, and a swap file if
+ * swap= asks for one. All edits are done
  * here in C: no process is spawned.
  */
 
@@ -33,6 +34,7 @@
 static const struct key uml_keys[] = {
 	{ "install_modules", KEY_ENUM,	"no",	"no|yes|hostfs" },
 	{ "root_password", KEY_STRING,	"",	NULL },
+	{ "swap",	   KEY_MB0,	"0",	NULL },
 	{ NULL,		   KEY_STRING,	NULL,	NULL },
 };
 
@@ -189,7 +191,7 @@ fix_hwclock(char **cause)
 }
 
 static int
-fix_fstab(const char *fstype, const char *modules, char **cause)
+fix_fstab(const char *fstype, const char *modules, int swap, char **cause)
 {
 	char	*s;
 	int	 rc;
@@ -203,11 +205,11 @@ fix_fstab(const char *fstype, const char *modules, char **cause)
 	    "written by rootstrap.\n"
 	    "# <file system> <mount point> <type> <options> <dump> <pass>\n"
 	    "/dev/ubda\t/\t%s\tdefaults\t0\t%d\n"
-	    "proc\t/proc\tproc\tdefaults\t0\t0\n%s", fstype,
+	    "proc\t/proc\tproc\tdefaults\t0\t0\n%s%s", fstype,
 	    strcmp(fstype, "ext2") == 0 ? 1 : 0,
 	    strcmp(modules, "hostfs") == 0 ?
 	    "none\t/lib/modules\thostfs\tdefaults,ro," UML_MODULES "\t0\t0\n" :
-	    "");
+	    "", swap ? "/swapfile\tnone\tswap\tsw\t0\t0\n" : "");
 	rc = target_write("/etc/fstab", s, cause);
 	free(s);
 	return (rc);
@@ -491,6 +493,7 @@ uml_run(const struct plan *p, const env_t *env, char **cause)
 {
 	const char	*modules = env_get(env, "install_modules");
 	const char	*fstype = env_get(env, "fstype");
+	uint64_t	 swap = 0;
 
 	if (!file_is_mountpoint(GUEST_TARGET)) {
 		xasprintf(cause, "%s is not mounted", GUEST_TARGET);
@@ -498,7 +501,9 @@ uml_run(const struct plan *p, const env_t *env, char **cause)
 	}
 	if (fstype == NULL)
 		fstype = p->fstype;
-	if (fix_fstab(fstype, modules, cause) != 0 ||
+	parse_uint(env_get(env, "swap"), PARSE_MB_MAX, &swap);
+	if (uml_swapfile(swap, env_get(env, "SOURCE_DATE_EPOCH"), cause) != 0 ||
+	    fix_fstab(fstype, modules, swap > 0, cause) != 0 ||
 	    fix_console(cause) != 0 ||
 	    fix_hwclock(cause) != 0 ||
 	    fix_hostname(&p->net, cause) != 0 ||

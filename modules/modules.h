@@ -23,6 +23,8 @@ const struct module *stock_module(const char *);
 int		 module_check_tool(struct conf *, const env_t *, const char *,
 		     const char *, const char *);
 
+/* uml-swap.c: [uml] swap=, the image's /swapfile */
+int		 uml_swapfile(uint64_t, const char *, char **);
 /* uml-systemd.c: the uml module's fix-ups for systemd */
 int		 uml_systemd(char **);
 

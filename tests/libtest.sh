@@ -205,7 +205,7 @@ unprivileged_tree() {
 # image stays as built), log in on the console, run the commands; their
 # output goes to $TEST_TMP/out, the console to $TEST_TMP/console.log.
 # The network is legacy slirp on eth0, or with BOOT_NET=user rootstrap
-# boot's libslirp NAT on vec0.
+# boot's libslirp NAT on vec0. BOOT_MEM is mem= (256M).
 boot() {
 	img=$1
 	shift
@@ -222,7 +222,7 @@ boot() {
 	"$PYTHON3" "$TEST_SRCDIR/uml-console.py" --timeout 300 \
 	    --password "${BOOT_PASSWORD:-}" \
 	    --transcript "$TEST_TMP/console.log" "$TEST_TMP/boot.cow,$img" \
-	    mem=256M "$@" >"$TEST_TMP/out" 2>&1
+	    mem="${BOOT_MEM:-256M}" "$@" >"$TEST_TMP/out" 2>&1
 	boot_status=$?
 	if [ "$boot_status" = 0 ]; then
 		ok "booted $(basename "$img"), logged in as root on the console"

@@ -49,7 +49,7 @@ bad 2 "case.conf:2: unknown section [bogus] (not [global], a stock module or a m
     '[bogus]\na=b\n'
 bad 2 "case.conf:2: unknown key 'colour' in [global] (known: $KEYS)" \
     '[global]\ncolour=red\n'
-bad 2 "case.conf:2: unknown key 'colour' in [uml] (known: install_modules, root_password, or a [global] key)" \
+bad 2 "case.conf:2: unknown key 'colour' in [uml] (known: install_modules, root_password, swap, or a [global] key)" \
     '[uml]\ncolour=red\n'
 bad 2 "case.conf:2: modules: unknown module 'nosuch' (not a stock module, and not found in" \
     '[global]\nmodules=mkfs nosuch\n'
@@ -75,12 +75,58 @@ bad 2 "case.conf:2: initialsize: invalid size '99999999999' (a whole number of M
     '[global]\ninitialsize=99999999999\n'
 bad 2 "case.conf:2: freespace: invalid size '-1' (a whole number of MB)" \
     '[global]\nfreespace=-1\n'
+bad 2 "case.conf:2: swap: invalid size '64M' (a whole number of MB)" \
+    '[uml]\nswap=64M\n'
+# Issue 14, item 5: the original's ConfigParser interpolation.
+bad 2 "case.conf:2: umlargs: '%(name)s' interpolation is not supported (it was ConfigParser's): write the value itself" \
+    '[global]\numlargs=mem=%%(mem)s\n'
+bad 2 "case.conf:5: host_if: a tap for transport=tuntap, not transport=user" \
+    '[global]\nmodules=mkfs network\n[network]\ntransport=user\nhost_if=tap0\n'
+bad 2 "case.conf:7: host_if: invalid interface name 'a/b' (at most 15 characters, no '/', ':' or blank)" \
+    '[global]\nmodules=mkfs network\n[network]\ntransport=tuntap\nhost=10.213.47.1\numl=10.213.47.2\nhost_if=a/b\n'
 bad 2 "case.conf:2: timeout: invalid number of seconds '0'" '[global]\ntimeout=0\n'
 bad 2 "case.conf:2: timeout: invalid number of seconds '1h'" '[global]\ntimeout=1h\n'
 bad 2 "case.conf:2: mem: invalid memory size '1K' (e.g. 512M or 1G; at least 64M)" \
     '[global]\nmem=1K\n'
-bad 2 "case.conf:2: source_date_epoch: invalid number of seconds 'yesterday'" \
+bad 2 "case.conf:2: source_date_epoch: invalid epoch 'yesterday' (whole seconds since 1970-01-01 UTC, at most 17179869183)" \
     '[global]\nsource_date_epoch=yesterday\n'
+# Issue 14: any epoch ext4 can hold is a valid key (it was capped at
+# 2,147,483 seconds); one more is not; the environment's is checked too and
+# wins; the key is [global]'s alone. -n shows what every step is given.
+bad 2 "case.conf:2: source_date_epoch: invalid epoch '17179869184' (whole seconds since 1970-01-01 UTC, at most 17179869183)" \
+    '[global]\nsource_date_epoch=17179869184\n'
+bad 2 "case.conf:2: source_date_epoch: only in [global] (one time for the whole build)" \
+    '[uml]\nsource_date_epoch=1700000000\n'
+bad 2 "case.conf:2: SOURCE_DATE_EPOCH: write it as [global] source_date_epoch= (the environment's SOURCE_DATE_EPOCH wins over it)" \
+    '[global]\nSOURCE_DATE_EPOCH=1700000000\n'
+export SOURCE_DATE_EPOCH=-5
+bad 2 "rootstrap: SOURCE_DATE_EPOCH in the environment: invalid epoch '-5' (whole seconds since 1970-01-01 UTC, at most 17179869183)" \
+    '[global]\nsource_date_epoch=1700000000\n'
+unset SOURCE_DATE_EPOCH
+printf '[global]\nsource_date_epoch=17179869183\n' >case.conf
+"$ROOTSTRAP" -n -c case.conf target >plan.out 2>&1
+check "the largest epoch is accepted" test $? -eq 0
+check "the key reaches all 3 steps as SOURCE_DATE_EPOCH" \
+    test "$(grep -cx '	SOURCE_DATE_EPOCH=17179869183' plan.out)" -eq 3
+hasnt "source_date_epoch=" plan.out
+SOURCE_DATE_EPOCH=1700000000 "$ROOTSTRAP" -n -c case.conf target >plan.out 2>&1
+check "the environment's epoch wins over the key" \
+    test "$(grep -cx '	SOURCE_DATE_EPOCH=1700000000' plan.out)" -eq 3
+# The image cache's key (and the reproducible image's UUID, made from the
+# same plan) is the epoch's, however it was given.
+printf '[global]\nsource_date_epoch=1700000000\n' >case.conf
+ROOTSTRAP_CACHE=$TEST_TMP/ic "$ROOTSTRAP" -n -c case.conf target |
+    grep '^cache: ' >key.out
+: >empty.conf
+SOURCE_DATE_EPOCH=1700000000 ROOTSTRAP_CACHE=$TEST_TMP/ic "$ROOTSTRAP" -n \
+    -c empty.conf target | grep '^cache: ' >env.out
+SOURCE_DATE_EPOCH=1700000001 ROOTSTRAP_CACHE=$TEST_TMP/ic "$ROOTSTRAP" -n \
+    -c empty.conf target | grep '^cache: ' >other.out
+check "the key and the environment give one image cache key" \
+    sh -c 'test -s key.out && cmp key.out env.out'
+check "another epoch gives another key" sh -c '! cmp -s env.out other.out'
+rm -rf "$TEST_TMP/ic"
+left_clean
 bad 2 "case.conf:3: uml: invalid IPv4 address '300.1.1.1'" \
     '[network]\ntransport=slirp\numl=300.1.1.1\n'
 bad 2 "case.conf:2: hostname: invalid hostname 'bad_name!' (letters, digits and '-', at most 63)" \

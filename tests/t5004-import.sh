@@ -31,7 +31,7 @@ if command -v mmdebstrap >/dev/null; then
 	boot "$TEST_TMP/mm.img" \
 	    'readlink /proc/$$/fd/2' \
 	    'findmnt -no SOURCE /' \
-	    'hostname -I' \
+	    'for i in $(seq 60); do hostname -I | grep -q . && break; sleep 1; done; hostname -I' \
 	    'cat /etc/hostname'
 	has_line "/dev/tty0"
 	has_line "/dev/ubda"

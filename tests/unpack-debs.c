@@ -22,6 +22,7 @@ main(int argc, char **argv)
 	struct debset	 set;
 	env_t		 env = { 0 };
 	char		*cause;
+	long long	 epoch;
 	int		 i;
 
 	if (argc < 5) {
@@ -36,8 +37,8 @@ main(int argc, char **argv)
 	env_set(&env, "mirror", argv[2]);
 	env_set(&env, "dist", argv[3]);
 	env_set(&env, "components", "main");
-	if (unpack_debs(argv[1], &set, &env, source_date_epoch(),
-	    &cause) != 0) {
+	if (source_date_epoch(&epoch, &cause) != 0 ||
+	    unpack_debs(argv[1], &set, &env, epoch, &cause) != 0) {
 		fprintf(stderr, "unpack-debs: %s\n", cause);
 		return (1);
 	}

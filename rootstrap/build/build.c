@@ -115,17 +115,11 @@ build_plan_again(struct conf *c, struct plan *p, const char *image)
 static void
 set_paths(struct build *b)
 {
-	long long	 epoch = plan_epoch(&b->plan);
-	char		 s[32];
-	size_t		 i;
+	size_t	 i;
 
-	snprintf(s, sizeof s, "%lld", epoch);
 	for (i = 0; i < b->plan.nsteps; i++) {
 		env_set(&b->plan.steps[i].env, "ROOTSTRAP_IMAGE", b->tmpimage);
 		env_set(&b->plan.steps[i].env, "ROOTSTRAP_RUNDIR", b->rundir);
-		/* Modules that can be reproducible should know. */
-		if (epoch >= 0)
-			env_set(&b->plan.steps[i].env, "SOURCE_DATE_EPOCH", s);
 	}
 }
 
@@ -240,6 +234,7 @@ static void
 build_kernel(struct build *b, int fetch)
 {
 	const struct step	*net = plan_stock(&b->plan, HAS_NETWORK);
+	struct tuntap		 tap;
 	char			*cause = NULL;
 
 	if (kernel_choose(&b->plan.global, &b->plan.debian, fetch, &b->kernel,
@@ -253,6 +248,14 @@ build_kernel(struct build *b, int fetch)
 	if (uml_net_check(&b->kernel.k, net != NULL ? &net->env : NULL,
 	    &cause) != 0)
 		errx(EXIT_USAGE, "%s; nothing was built", cause);
+	if (net != NULL && strcmp(env_get(&net->env, "transport"),
+	    "tuntap") == 0 && *env_get(&net->env, "host_if") != '\0') {
+		/* The boot opens it again; a refusal now costs nothing. */
+		if (hostif_open(&tap, env_get(&net->env, "host_if"),
+		    &cause) != 0)
+			errx(EXIT_USAGE, "%s; nothing was built", cause);
+		close(tap.fd);
+	}
 }
 
 /*
@@ -448,7 +451,7 @@ build_steps(struct build *b, int resumed)
 static void
 build_run(struct build *b)
 {
-	long long	 epoch = plan_epoch(&b->plan);
+	long long	 epoch = b->plan.epoch;
 	char		*cause;
 	uint64_t	 mb;
 	int		 resumed;

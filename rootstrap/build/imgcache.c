@@ -193,8 +193,8 @@ plan_uuids(const struct plan *p, char uuid[37], char seed[37])
 
 /*
  * What runs a build: rootstrap's version, the builder and the shortcut
- * beside it (which it binds into the target), the kernel, and
- * SOURCE_DATE_EPOCH.
+ * beside it (which it binds into the target), and the kernel. (The epoch
+ * is in the plan: every step's SOURCE_DATE_EPOCH.)
  */
 static int
 hash_programs(struct sha256_ctx *h, const char *builder, const char *kernel,
@@ -221,8 +221,8 @@ hash_programs(struct sha256_ctx *h, const char *builder, const char *kernel,
 		xasprintf(cause, "%s: %s", kernel, strerror(errno));
 		return (-1);
 	}
-	xasprintf(&s, "%s %lld %lld %lld", kernel, (long long)st.st_size,
-	    (long long)st.st_mtime, source_date_epoch());
+	xasprintf(&s, "%s %lld %lld", kernel, (long long)st.st_size,
+	    (long long)st.st_mtime);
 	hash_str(h, s);
 	free(s);
 	return (0);

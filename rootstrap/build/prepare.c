@@ -20,24 +20,37 @@
  * filesystem again.
  */
 
+/* [uml] swap=: the file the uml module writes takes room in the image. */
+static uint64_t
+swap_mb(const char *value)
+{
+	uint64_t	 mb;
+
+	if (value == NULL || parse_uint(value, PARSE_MB_MAX, &mb) != 0)
+		return (0);	/* plan_make says what is wrong with it */
+	return (mb);
+}
+
 /*
  * rootstrap import: the tarball's files take the place of mkfs and debian;
  * the guest only mounts the image and applies the uml fix-ups. Sized from
- * the archive unless -s says otherwise.
+ * the archive (and the swap file) unless -s says otherwise.
  */
 void
 prepare_import(struct build *b)
 {
-	uint64_t	 bytes, entries;
-	char		*cause, size[32];
+	const struct entry	*e;
+	uint64_t		 bytes, entries;
+	char			*cause, size[32];
 
 	if (access(b->o->import, R_OK) != 0)
 		err(EXIT_USAGE, "%s", b->o->import);
 	if (tar_measure(b->o->import, &bytes, &entries, &cause) != 0)
 		errx(EXIT_USAGE, "%s", cause);
 	b->import_inodes = image_inodes(entries);
-	snprintf(size, sizeof size, "%llu",
-	    (unsigned long long)image_size_mb(bytes, 64));
+	e = conf_find(&b->conf, "uml", "swap");
+	snprintf(size, sizeof size, "%llu", (unsigned long long)
+	    image_size_mb(bytes, 64 + swap_mb(e != NULL ? e->value : NULL)));
 	conf_set(&b->conf, "global", "initialsize", size, "import", 0);
 	conf_set(&b->conf, "global", "modules", "mount uml umount", "import",
 	    0);
@@ -69,14 +82,24 @@ prepare_plan(struct build *b)
 void
 prepare_fetch(struct build *b)
 {
-	uint64_t	 need, mb;
-	char		*cause, size[32];
+	const struct step	*s;
+	uint64_t		 need, mb, swap;
+	size_t			 i;
+	char			*cause, size[32];
 
 	if (debset_fetch(&b->plan.debian, &b->plan.global, &b->debs,
 	    &cause) != 0)
 		build_fail(b, EXIT_BUILD, "debian: %s", cause);
-	/* Room for metadata, the database and what configure writes. */
-	need = image_size_mb(unpack_size(&b->debs), 128);
+	/*
+	 * Room for metadata, the database, what configure writes, and the
+	 * swap file the uml module will write.
+	 */
+	for (i = 0, swap = 0; i < b->plan.nsteps; i++) {
+		s = &b->plan.steps[i];
+		if (s->stock != NULL && strcmp(s->stock->name, "uml") == 0)
+			swap = swap_mb(env_get(&s->env, "swap"));
+	}
+	need = image_size_mb(unpack_size(&b->debs), 128 + swap);
 	parse_uint(env_get(&b->plan.global, "initialsize"), PARSE_MB_MAX,
 	    &mb);
 	if (need > mb) {
@@ -109,7 +132,7 @@ prepare_fill(struct build *b)
 	if (image_mkfs(b->tmpimage, &m, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "mkfs: %s", cause);
 	if (unpack_debs(b->tmpimage, &b->debs, &b->plan.debian,
-	    plan_epoch(&b->plan), &cause) != 0)
+	    b->plan.epoch, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "debian: %s", cause);
 }
 

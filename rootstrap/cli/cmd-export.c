@@ -20,15 +20,18 @@
 static int
 cmd_export(int argc, char **argv)
 {
-	char	*cause = NULL;
-	int	 rc;
+	char		*cause = NULL;
+	long long	 epoch;
+	int		 rc;
 
 	if (argc != 3)
 		return (CMD_USAGE);
+	if (source_date_epoch(&epoch, &cause) != 0)
+		errx(EXIT_USAGE, "%s", cause);
 	if (access(argv[1], R_OK) != 0)
 		err(EXIT_USAGE, "%s", argv[1]);
 	spawn_init();
-	if (image_export(argv[1], argv[2], source_date_epoch(), &cause) != 0) {
+	if (image_export(argv[1], argv[2], epoch, &cause) != 0) {
 		fprintf(stderr, "rootstrap: %s\n", cause);
 		if (spawn_signal != 0)
 			rc = 128 + spawn_signal;

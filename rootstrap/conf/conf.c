@@ -147,6 +147,23 @@ conf_reader(char *str, int num, void *arg)
 	return (str);
 }
 
+/* Whether value has ConfigParser's %(name)s in it. */
+static int
+has_interpolation(const char *value)
+{
+	const char	*p = value;
+	size_t		 n;
+
+	while ((p = strstr(p, "%(")) != NULL) {
+		p += 2;
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		if (n > 0 && p[n] == ')' && p[n + 1] == 's')
+			return (1);
+	}
+	return (0);
+}
+
 static int
 conf_handler(void *arg, const char *section, const char *key,
     const char *value)
@@ -160,6 +177,18 @@ conf_handler(void *arg, const char *section, const char *key,
 	if (*section == '\0') {
 		xasprintf(&cf->lineerr[cf->line - 1],
 		    "'%s' is outside any [section]", key);
+		return (1);
+	}
+
+	/*
+	 * The original read this file with Python's ConfigParser, which
+	 * replaced %(name)s with another key's value. Taken literally here
+	 * it would reach a module or a program unexpanded: say so.
+	 */
+	if (has_interpolation(value)) {
+		xasprintf(&cf->lineerr[cf->line - 1], "%s: '%%(name)s' "
+		    "interpolation is not supported (it was ConfigParser's): "
+		    "write the value itself", key);
 		return (1);
 	}
 

@@ -49,6 +49,7 @@ enum key_type {
 	KEY_IPV4,	/* dotted quad, may be empty */
 	KEY_HOSTNAME,
 	KEY_PATHLIST,	/* colon-separated absolute or relative directories */
+	KEY_EPOCH,	/* seconds since 1970, up to EPOCH_MAX */
 };
 
 struct key {
@@ -114,6 +115,7 @@ struct plan {
 	env_t		 debian;
 	env_t		 uml;
 	char		*fstype;
+	long long	 epoch;		/* SOURCE_DATE_EPOCH, or -1 */
 };
 
 /* Where a plan is made for. */
@@ -172,7 +174,14 @@ int		 runspec_read(struct runspec *, const char *, char **);
 void		 runspec_free(struct runspec *);
 
 /* epoch.c: the time a reproducible build pretends to be made at */
-long long	 source_date_epoch(void);
-long long	 plan_epoch(const struct plan *);
+#define EPOCH_MAX	17179869183LL	/* ext4's last second, in 2446 */
+#define EPOCH_HELP	"whole seconds since 1970-01-01 UTC, at most " \
+			"17179869183"
+int		 epoch_parse(const char *, long long *);
+int		 source_date_epoch(long long *, char **);
+void		 plan_resolve_epoch(struct plan *, struct conf *);
+
+/* proxy.c: each *_proxy key as the host and as the guest reach it */
+void		 plan_resolve_proxies(struct plan *);
 
 #endif

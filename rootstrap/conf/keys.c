@@ -38,7 +38,7 @@ const struct key global_keys[] = {
 	{ "mem",	 KEY_MEM,	"512M",		NULL },
 	{ "timeout",	 KEY_SECONDS,	"3600",		NULL },
 	{ "modulepath",	 KEY_PATHLIST,	"",		NULL },
-	{ "source_date_epoch", KEY_SECONDS, NULL,	NULL },
+	{ "source_date_epoch", KEY_EPOCH, NULL,	NULL },
 	{ NULL,		 KEY_STRING,	NULL,		NULL },
 };
 
@@ -129,6 +129,7 @@ key_valid(const struct key *k, const char *v, char **cause)
 {
 	struct in_addr	 in;
 	uint64_t	 mb;
+	long long	 epoch;
 
 	switch (k->type) {
 	case KEY_STRING:
@@ -150,6 +151,11 @@ key_valid(const struct key *k, const char *v, char **cause)
 		if (parse_uint(v, PARSE_SECONDS_MAX, &mb) == 0 && mb > 0)
 			return (0);
 		xasprintf(cause, "invalid number of seconds '%s'", v);
+		return (-1);
+	case KEY_EPOCH:
+		if (epoch_parse(v, &epoch) == 0)
+			return (0);
+		xasprintf(cause, "invalid epoch '%s' (" EPOCH_HELP ")", v);
 		return (-1);
 	case KEY_MEM:
 		if (valid_mem(v))

@@ -298,6 +298,9 @@ plan_make(struct plan *p, struct conf *c, const struct plan_ctx *ctx)
 	section_env(&p->net, c, module_in(ctx->modules, "network"), ctx);
 	section_env(&p->debian, c, module_in(ctx->modules, "debian"), ctx);
 	section_env(&p->uml, c, module_in(ctx->modules, "uml"), ctx);
+	/* Last: it takes the key out of every environment made above. */
+	plan_resolve_epoch(p, c);
+	plan_resolve_proxies(p);
 	p->fstype = xstrdup(env_get(&p->global, "fstype"));
 
 	/* Checks of values only make sense once the types are right. */

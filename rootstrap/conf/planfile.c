@@ -85,6 +85,7 @@ plan_read(struct plan *p, const char *path,
 	size_t		 i;
 
 	memset(p, 0, sizeof *p);
+	p->epoch = -1;
 	if (recfile_read(path, PLAN_MAGIC, PLAN_MAX, &r, cause) != 0)
 		return (-1);
 	for (i = 0; i < r.tags.n; i++) {

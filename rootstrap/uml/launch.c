@@ -42,7 +42,23 @@ has_arg(const struct strv *argv, const char *key)
 	return (0);
 }
 
-/* Whether transport=tuntap goes through the vector driver (tuntap.c). */
+/* [network] host_if: the user's own tap (hostif.c), or NULL. */
+static const char *
+host_if(const struct uml *u)
+{
+	const char	*v;
+
+	if (u->net == NULL ||
+	    strcmp(env_get(u->net, "transport"), "tuntap") != 0 ||
+	    (v = env_get(u->net, "host_if")) == NULL || *v == '\0')
+		return (NULL);
+	return (v);
+}
+
+/*
+ * Whether transport=tuntap goes through the vector driver (tuntap.c,
+ * hostif.c): a descriptor rootstrap opened, handed to UML.
+ */
 static int
 tuntap_vector(const struct uml *u)
 {
@@ -80,7 +96,10 @@ net_arg(const struct uml *u, struct strv *argv)
 		strv_addf(argv, "%s=slirp,,%s", iface, cmd);
 		free(cmd);
 		strv_free(&words);
-	} else if (strcmp(t, "tuntap") == 0)
+	} else if (strcmp(t, "tuntap") == 0 && host_if(u) != NULL)
+		/* The named tap, opened by UML: no helper. */
+		strv_addf(argv, "%s=tuntap,%s", iface, host_if(u));
+	else if (strcmp(t, "tuntap") == 0)
 		strv_addf(argv, "%s=tuntap,,,%s", iface, env_get(net, "host"));
 	else if (strcmp(t, "user") == 0)
 		strv_addf(argv, "%s:transport=fd,fd=%d", iface, USERNET_FD);
@@ -286,7 +305,24 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		sp.peer = usernet_peer(un, &sp.give[sp.ngive++]);
 	}
 	tap.fd = -1;
-	if (tuntap_vector(u)) {
+	if (host_if(u) != NULL) {
+		/* Opened here either way: a clear error before UML starts. */
+		if (hostif_open(&tap, host_if(u), &r->cause) != 0) {
+			r->end = UML_NOT_STARTED;
+			strv_free(&argv);
+			return;
+		}
+		log_info("host_if: tap %s, %s", host_if(u), tuntap_vector(u) ?
+		    "handed to the vector driver" : "opened by UML");
+		if (tuntap_vector(u)) {
+			sp.give[sp.ngive].fd = tap.fd;
+			sp.give[sp.ngive++].as = TUNTAP_FD;
+		} else {
+			/* The legacy driver opens it by name itself. */
+			close(tap.fd);
+			tap.fd = -1;
+		}
+	} else if (tuntap_vector(u)) {
 		xasprintf(&helper, "%s/uml_net", u->libexecdir != NULL ?
 		    u->libexecdir : "");
 		if (u->libexecdir == NULL || access(helper, X_OK) != 0) {

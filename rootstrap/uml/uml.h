@@ -113,6 +113,9 @@ int		 tuntap_up(struct tuntap *, const env_t *, const char *,
 		     char **);
 void		 tuntap_down(struct tuntap *);
 
+/* hostif.c: [network] host_if, a tap made for the user beforehand */
+int		 hostif_open(struct tuntap *, const char *, char **);
+
 /* rundir.c: the directory the host and the guest share */
 char		*rundir_make(const char *, char **);
 int		 rundir_sweep(void);

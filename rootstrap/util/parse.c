@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -28,4 +29,25 @@ parse_uint(const char *s, uint64_t max, uint64_t *v)
 		return (-1);
 	*v = n;
 	return (0);
+}
+
+/*
+ * A network interface's name as the kernel takes it (dev_valid_name): 1
+ * to 15 bytes, not "." or "..", no '/', ':' or blank. ([network] host_if)
+ */
+int
+ifname_valid(const char *s)
+{
+	size_t	 len = strlen(s);
+	size_t	 i;
+
+	if (len == 0 || len > 15 || strcmp(s, ".") == 0 ||
+	    strcmp(s, "..") == 0)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '/' || s[i] == ':' ||
+		    isspace((unsigned char)s[i]) || !isprint((unsigned char)s[i]))
+			return (0);
+	}
+	return (1);
 }

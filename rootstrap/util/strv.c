@@ -136,6 +136,23 @@ env_set(env_t *env, const char *key, const char *value)
 	free(s);
 }
 
+/* Remove key, if it is set. */
+void
+env_unset(env_t *env, const char *key)
+{
+	size_t	 i, len = strlen(key);
+
+	for (i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], key, len) == 0 && env->v[i][len] == '=') {
+			free(env->v[i]);
+			memmove(&env->v[i], &env->v[i + 1],
+			    (env->n - i) * sizeof *env->v);
+			env->n--;
+			return;
+		}
+	}
+}
+
 int
 str_yes(const char *s)
 {

@@ -51,6 +51,7 @@ void		 strv_free(struct strv *);
 char		*strv_join(const struct strv *, const char *);
 const char	*env_get(const env_t *, const char *);
 void		 env_set(env_t *, const char *, const char *);
+void		 env_unset(env_t *, const char *);
 int		 str_yes(const char *);
 char		*str_escape(const char *);
 char		*str_unescape(const char *);
@@ -69,6 +70,7 @@ void		 buf_free(struct buf *);
 int		 parse_uint(const char *, uint64_t, uint64_t *);
 #define PARSE_MB_MAX		(16ULL * 1024 * 1024)
 #define PARSE_SECONDS_MAX	2147483ULL	/* INT_MAX ms */
+int		 ifname_valid(const char *);
 
 /* control.c: deb822 (control file, Packages and Release) fields */
 char		*control_field(const char *, size_t, const char *);
