@@ -150,7 +150,8 @@ DEFINE_TEST(test_conf_semantic_errors)
 	expect_error(GOOD_GLOBAL "modules=mkfs\nfsytpe=ext4\n", 4,
 	    "unknown key 'fsytpe' in [global] (known: fstype, initialsize, "
 	    "freespace, modules, PATH, umlargs, http_proxy, https_proxy, "
-	    "ftp_proxy, no_proxy, kernel, mem, timeout, modulepath, "
+	    "ftp_proxy, no_proxy, kernel, kernel_suite, "
+	    "kernel_check_valid_until, mem, timeout, modulepath, "
 	    "source_date_epoch)");
 	expect_error(GOOD_GLOBAL "modules=mkfs\n[uml]\nroot_pasword=x\n", 5,
 	    "unknown key 'root_pasword' in [uml] (known: install_modules, "
