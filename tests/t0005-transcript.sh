@@ -12,13 +12,23 @@ exit 3
 MOD
 chmod +x mods/failer
 
-# By default: on stdout as it goes, and whole in img.log.
+# By default: the steps on stdout as they go (rootstrap's and the
+# builder's lines, not the kernel's or the programs'), and the whole
+# transcript in img.log.
 conf_fast mkfs mount umount >rootstrap.conf
 run_status 0 "$ROOTSTRAP" img
+has "rootstrap: booting UML:"
+has "rootstrap-builder: module mount (stock)"
 has "rootstrap: module mkfs: ok"
+hasnt "reboot: Power down"
 has "rootstrap-builder: mounted /dev/ubda on /run/target" img.log
 has "rootstrap: module umount: ok" img.log
 has "rootstrap: built img" img.log
+has "reboot: Power down" img.log
+
+# -v: everything, as it goes.
+run_status 0 "$ROOTSTRAP" -v imgv
+has "reboot: Power down"
 
 # -q: nothing on the terminal when all goes well; the transcript in the log.
 run_status 0 "$ROOTSTRAP" -q img2
@@ -37,6 +47,12 @@ has "rootstrap: the whole transcript is in img3.log"
 has "failer: the cause is here" img3.log
 has "rootstrap-builder: mounted /dev/ubda on /run/target" img3.log
 check "no image after the failure" test ! -e img3
+
+# A failure with the steps on stdout: the failing module's lines quoted.
+run_status 1 "$ROOTSTRAP" img7
+has "rootstrap-builder: module failer from $TEST_TMP/mods/failer"
+has "  | failer: the cause is here"
+has "rootstrap: the whole transcript is in img7.log"
 
 # With -o, the same in the file it names, and no IMAGE.log.
 run_status 1 "$ROOTSTRAP" -o fail.log img4

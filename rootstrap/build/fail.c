@@ -45,10 +45,10 @@ build_fail(struct build *b, int status, const char *fmt, ...)
 	va_list	 ap;
 	char	*msg;
 
-	/* A transcript the terminal did not show: how it ends. */
-	if (b->logpath != NULL && log_fd != STDOUT_FILENO) {
+	/* A transcript the terminal did not show whole: how it ends. */
+	if (b->logpath != NULL &&
+	    (log_fd != STDOUT_FILENO || log_steps_only()))
 		log_quote_tail(FAIL_QUOTE_LINES);
-	}
 	if (fmt != NULL) {
 		va_start(ap, fmt);
 		xvasprintf(&msg, fmt, ap);

@@ -135,12 +135,14 @@ cmd_import(int argc, char **argv)
 "                         and ./rootstrap.conf\n" \
 "  -n, --dry-run          check the configuration and print the plan\n" \
 "  -o, --log LOGFILE      write the transcript to LOGFILE instead of stdout\n" \
-"                         (without -o: to stdout and IMAGEFILE.log)\n" \
+"                         (without -o: the steps to stdout, all of it to\n" \
+"                         IMAGEFILE.log)\n" \
 "  -q, --quiet            show errors only (the transcript: IMAGEFILE.log)\n"
 #define OPTIONS_TAIL \
 "  -s, --image-size MB    initial image size (overrides initialsize)\n" \
 "  -u, --umlargs ARGS     extra UML kernel arguments (added to umlargs)\n" \
-"  -v, --verbose          show kernel messages and debug lines\n" \
+"  -v, --verbose          show everything as it goes: the kernel's and the\n" \
+"                         programs' output, debug lines (else the steps)\n" \
 "  -h, --help             show this help\n" \
 "  -V, --version          show the version\n"
 

@@ -78,6 +78,52 @@ log_write(const char *buf, size_t len)
 }
 
 /*
+ * Whether the terminal shows the steps only: the transcript goes whole to
+ * a file beside it and -v did not ask for everything.
+ */
+int
+log_steps_only(void)
+{
+	return (log_copy_fd != -1 && !log_verbose);
+}
+
+/*
+ * The output of the programs a build runs (the UML console, e2fsck,
+ * resize2fs): whole into the transcript; with log_steps_only(), only the
+ * builder's own lines (one per module and mount) reach the terminal, not
+ * dpkg's, the kernel's or e2fsck's.
+ */
+void
+log_program(const char *buf, size_t len)
+{
+	static char	 line[1024];
+	static size_t	 linelen;
+	static int	 overflow;
+	static const char step[] = "rootstrap-builder: ";
+	size_t		 i;
+
+	if (!log_steps_only()) {
+		log_write(buf, len);
+		return;
+	}
+	write_all(log_copy_fd, buf, len);
+	tail_keep(buf, len);
+	for (i = 0; i < len; i++) {
+		if (linelen < sizeof line)
+			line[linelen++] = buf[i];
+		else
+			overflow = 1;
+		if (buf[i] != '\n')
+			continue;
+		if (!overflow && linelen > sizeof step - 1 &&
+		    memcmp(line, step, sizeof step - 1) == 0)
+			write_all(log_fd, line, linelen);
+		linelen = 0;
+		overflow = 0;
+	}
+}
+
+/*
  * The transcript's last n lines, each quoted with "  | ", on stderr: for
  * a failure whose transcript the terminal did not show.
  */

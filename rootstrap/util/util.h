@@ -84,6 +84,8 @@ void		 log_error(const char *, ...) printflike(1, 2);
 void		 log_debug(const char *, ...) printflike(1, 2);
 void		 log_write(const char *, size_t);
 void		 log_quote_tail(int);
+void		 log_program(const char *, size_t);
+int		 log_steps_only(void);
 __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
 
 /* file.c: whole files, directories, links */
