@@ -3,7 +3,7 @@
 # --version; usage errors exit 2 and name the problem.
 . "$TEST_SRCDIR/libtest.sh"
 
-fails_with 0 "usage: rootstrap [-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile" \
+fails_with 0 "usage: rootstrap [-nqv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile" \
     "$ROOTSTRAP" --help
 fails_with 0 "rootstrap 0." "$ROOTSTRAP" --version
 fails_with 2 "rootstrap: no image file given" "$ROOTSTRAP"

@@ -36,6 +36,7 @@ build_free(struct build *b)
 	free(b->cachekey);
 	free(b->cachewhat);
 	free(b->stagekey);
+	free(b->logpath);
 }
 
 /* The image must be creatable: an existing directory, a free name. */
@@ -520,6 +521,36 @@ build_dry_run(struct build *b)
 	plan_print(&b->plan, STDOUT_FILENO);
 }
 
+/*
+ * The whole transcript is always kept in a file: -o's, else IMAGE.log
+ * beside the image, which a failure names. Without -o or -q the terminal
+ * shows the transcript as it goes too. IMAGE.log is the user's, replaced
+ * each build; a link there is not followed.
+ */
+static void
+open_transcript(struct build *b)
+{
+	int	 fd;
+
+	if (b->o->logfile != NULL) {
+		if ((log_fd = open(b->o->logfile,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
+			err(EXIT_USAGE, "%s", b->o->logfile);
+		b->logpath = xstrdup(b->o->logfile);
+		return;
+	}
+	xasprintf(&b->logpath, "%s.log", b->image);
+	fd = open(b->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (fd == -1)
+		err(EXIT_USAGE, "%s (the transcript; -o names another file)",
+		    b->logpath);
+	if (b->o->quiet)
+		log_fd = fd;
+	else
+		log_copy_fd = fd;
+}
+
 /* rootstrap [options] image, and rootstrap import: returns 0 or exits. */
 int
 build(const struct build_opts *o)
@@ -541,9 +572,7 @@ build(const struct build_opts *o)
 		build_dry_run(&b);
 	else {
 		check_image_path(&b);
-		if (o->logfile != NULL && (log_fd = open(o->logfile,
-		    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) == -1)
-			err(EXIT_USAGE, "%s", o->logfile);
+		open_transcript(&b);
 		spawn_init();
 		build_run(&b);
 	}

@@ -32,6 +32,7 @@ struct build_opts {
 	const char	*import;	/* a root tarball instead of debian */
 	int		 dry_run;
 	int		 no_cache;
+	int		 quiet;		/* -q: the transcript to the log only */
 };
 
 /* kernel.c: the UML kernel, chosen, fetched, made to run here */
@@ -47,6 +48,7 @@ struct build {
 	const char	*image;		/* the final path */
 	char		*tmpimage;
 	char		*rundir;
+	char		*logpath;	/* the transcript's file, once open */
 	char		*builder;
 	char		*libexecdir;	/* the builder, modules/, uml_net */
 	char		 workdir[PATH_MAX];

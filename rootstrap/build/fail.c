@@ -9,6 +9,9 @@
 
 #include "build.h"
 
+/* How much of the transcript a failure quotes. */
+#define FAIL_QUOTE_LINES	15
+
 /*
  * How a build ends early, from any of its steps: the message, everything
  * it made removed, and the exit status (128+N when signal N stopped it).
@@ -42,6 +45,10 @@ build_fail(struct build *b, int status, const char *fmt, ...)
 	va_list	 ap;
 	char	*msg;
 
+	/* A transcript the terminal did not show whole: how it ends. */
+	if (b->logpath != NULL &&
+	    (log_fd != STDOUT_FILENO || log_steps_only()))
+		log_quote_tail(FAIL_QUOTE_LINES);
 	if (fmt != NULL) {
 		va_start(ap, fmt);
 		xvasprintf(&msg, fmt, ap);
@@ -49,6 +56,8 @@ build_fail(struct build *b, int status, const char *fmt, ...)
 		log_error("%s", msg);
 		free(msg);
 	}
+	if (b->logpath != NULL)
+		log_error("the whole transcript is in %s", b->logpath);
 	build_cleanup(b);
 	if (spawn_signal != 0)
 		status = 128 + spawn_signal;

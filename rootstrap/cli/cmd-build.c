@@ -28,6 +28,7 @@ build_args(struct build_opts *o, int argc, char **argv)
 		{ "image-size",	required_argument,	NULL, 's' },
 		{ "log",	required_argument,	NULL, 'o' },
 		{ "no-cache",	no_argument,		NULL, 'C' },
+		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "umlargs",	required_argument,	NULL, 'u' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, 'V' },
@@ -36,7 +37,7 @@ build_args(struct build_opts *o, int argc, char **argv)
 	uint64_t	 mb;
 	int		 ch;
 
-	while ((ch = getopt_long(argc, argv, "c:hno:s:u:vV", longopts,
+	while ((ch = getopt_long(argc, argv, "c:hno:qs:u:vV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -52,6 +53,9 @@ build_args(struct build_opts *o, int argc, char **argv)
 			break;
 		case 'o':
 			o->logfile = optarg;
+			break;
+		case 'q':
+			o->quiet = 1;
 			break;
 		case 's':
 			o->size = optarg;
@@ -90,6 +94,10 @@ build_args(struct build_opts *o, int argc, char **argv)
 		    "only one image file, please");
 		return (CMD_USAGE);
 	}
+	if (o->quiet && log_verbose) {
+		warnx("-q and -v: choose one");
+		return (CMD_USAGE);
+	}
 	o->image = argv[0];
 	return (0);
 }
@@ -126,16 +134,20 @@ cmd_import(int argc, char **argv)
 "  -c, --config FILE      read FILE after " SYSCONFDIR "/rootstrap/rootstrap.conf\n" \
 "                         and ./rootstrap.conf\n" \
 "  -n, --dry-run          check the configuration and print the plan\n" \
-"  -o, --log LOGFILE      write the transcript to LOGFILE instead of stdout\n"
+"  -o, --log LOGFILE      write the transcript to LOGFILE instead of stdout\n" \
+"                         (without -o: the steps to stdout, all of it to\n" \
+"                         IMAGEFILE.log)\n" \
+"  -q, --quiet            show errors only (the transcript: IMAGEFILE.log)\n"
 #define OPTIONS_TAIL \
 "  -s, --image-size MB    initial image size (overrides initialsize)\n" \
 "  -u, --umlargs ARGS     extra UML kernel arguments (added to umlargs)\n" \
-"  -v, --verbose          show kernel messages and debug lines\n" \
+"  -v, --verbose          show everything as it goes: the kernel's and the\n" \
+"                         programs' output, debug lines (else the steps)\n" \
 "  -h, --help             show this help\n" \
 "  -V, --version          show the version\n"
 
 const struct cmd_entry cmd_build_entry = {
-	.usage = "[-nv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile",
+	.usage = "[-nqv] [-c file] [-o logfile] [-s MB] [-u umlargs] imagefile",
 	.help =
 "Build a Debian root filesystem image for User-Mode Linux, without root.\n"
 "\n"
@@ -149,7 +161,7 @@ OPTIONS_TAIL
 
 const struct cmd_entry cmd_import_entry = {
 	.name = "import",
-	.usage = "[-nv] [-c file] [-o logfile] [-s MB] tarball imagefile",
+	.usage = "[-nqv] [-c file] [-o logfile] [-s MB] tarball imagefile",
 	.help =
 "Make an image from a root filesystem tarball: its files, then the mount,\n"
 "uml and umount modules in one UML boot.\n"

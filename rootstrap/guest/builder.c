@@ -156,7 +156,9 @@ run_step(const struct plan *p, const struct step *s)
 		log_error("%s: %s", s->name, cause);
 		free(cause);
 	}
-	chdir("/");
+	/* Back to the root the next module starts in; / is always there. */
+	if (chdir("/") != 0)
+		log_error("chdir /: %s", strerror(errno));
 	return (rc);
 }
 

@@ -179,7 +179,7 @@ output(const struct spawn *sp, char *buf, ssize_t n)
 				buf[j++] = buf[i];
 		}
 		n = j;
-		log_write(buf, n);
+		log_program(buf, n);
 	}
 	tail_add(buf, n);
 	if (sp->seen != NULL)

@@ -78,12 +78,16 @@ char		*control_field(const char *, size_t, const char *);
 /* log.c: the transcript */
 extern int	 log_verbose;
 extern int	 log_fd;
+extern int	 log_copy_fd;
 extern const char *log_prefix;
 void		 log_info(const char *, ...) printflike(1, 2);
 void		 log_warnx(const char *, ...) printflike(1, 2);
 void		 log_error(const char *, ...) printflike(1, 2);
 void		 log_debug(const char *, ...) printflike(1, 2);
 void		 log_write(const char *, size_t);
+void		 log_quote_tail(int);
+void		 log_program(const char *, size_t);
+int		 log_steps_only(void);
 __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
 
 /* file.c: whole files, directories, links */
