@@ -62,23 +62,6 @@ out:
 	uuid[8] = (uuid[8] & 0x3f) | 0x80;	/* ... RFC 4122 variant */
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /* The file, every page written: the header page, then zeros. */
 static int
 swap_fill(int fd, uint64_t mb, const char *epoch)
@@ -95,12 +78,12 @@ swap_fill(int fd, uint64_t mb, const char *epoch)
 	h->last_page = (uint32_t)(left / page - 1);
 	swap_uuid(h->uuid, epoch, mb);
 	memcpy(buf + page - strlen(SWAP_MAGIC), SWAP_MAGIC, strlen(SWAP_MAGIC));
-	if (write_all(fd, buf, page) != 0)
+	if (fd_write_all(fd, buf, page) != 0)
 		goto out;
 	memset(buf, 0, page);
 	for (left -= page; left > 0; left -= n) {
 		n = left < SWAP_CHUNK ? left : SWAP_CHUNK;
-		if (write_all(fd, buf, (size_t)n) != 0)
+		if (fd_write_all(fd, buf, (size_t)n) != 0)
 			goto out;
 	}
 	rc = fsync(fd);

@@ -22,24 +22,6 @@
  * closes the pipe, which the command reads as end-of-file.
  */
 
-/* All of buf to fd; -1 once the command stopped reading. */
-static int
-write_all(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /* Frames from tty into out until the end frame; the decoder's body. */
 static int
 decode(int tty, int out)
@@ -65,7 +47,7 @@ decode(int tty, int out)
 				continue;
 			}
 			take = (size_t)n - i < left ? (size_t)n - i : left;
-			if (write_all(out, buf + i, take) != 0)
+			if (fd_write_all(out, buf + i, take) != 0)
 				return (0);	/* stdin closed: no more */
 			left -= take;
 		}

@@ -24,24 +24,6 @@
  * signal) and is ended with UML.
  */
 
-/* All of buf to fd; -1 when the guest stopped reading. */
-static int
-write_all(int fd, const unsigned char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /* The relay's body: wait for the guest, then frames until end-of-file. */
 static int
 relay(int to_uml, int from_uml)
@@ -63,7 +45,7 @@ relay(int to_uml, int from_uml)
 			n = 0;	/* a read error ends the input too */
 		buf[0] = (unsigned char)(n >> 8);
 		buf[1] = (unsigned char)(n & 0xff);
-		if (write_all(to_uml, buf, 2 + (size_t)n) != 0)
+		if (fd_write_all(to_uml, buf, 2 + (size_t)n) != 0)
 			return (0);
 		if (n == 0)
 			break;

@@ -27,22 +27,6 @@
  * terminal to change.
  */
 
-static void
-copy_all(int out, const char *buf, ssize_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(out, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return;		/* the terminal is gone: drop it */
-		}
-		buf += n;
-		len -= n;
-	}
-}
-
 /* Each pipe to its terminal until every writer is gone. */
 static int
 relay(struct pollfd *pfd, const int *out, int n)
@@ -68,7 +52,8 @@ relay(struct pollfd *pfd, const int *out, int n)
 				pfd[i].fd = -1;
 				open--;
 			} else
-				copy_all(out[i], buf, len);
+				/* A terminal gone: the rest is dropped. */
+				(void)fd_write_all(out[i], buf, len);
 		}
 	}
 	return (0);

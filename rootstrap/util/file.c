@@ -423,3 +423,24 @@ file_free_mb(const char *path)
 	return ((long long)sv.f_bavail * sv.f_frsize / 1048576);
 }
 
+/*
+ * All of buf to fd, through short writes and signals: 0, or -1 with errno
+ * when a write fails (the reader is gone, the disk is full).
+ */
+int
+fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}

@@ -50,21 +50,11 @@ tail_keep(const char *buf, size_t len)
 static void	 log_vwrite(int, const char *, const char *, va_list)
 		     printflike(3, 0);
 
-/* Write all of buf to fd, retrying short writes; best effort. */
+/* Best effort: the transcript has nowhere to report its own failure. */
 static void
 write_all(int fd, const char *buf, size_t len)
 {
-	ssize_t	 n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= n;
-	}
+	(void)fd_write_all(fd, buf, len);
 }
 
 /* The transcript: to log_fd, and to the log file beside it if any. */

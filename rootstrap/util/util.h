@@ -95,6 +95,7 @@ char		*file_read(const char *, size_t, size_t *);
 int		 file_write(const char *, const char *, mode_t, char **);
 int		 file_temp(const char *, char **, char **);
 int		 file_copy(const char *, const char *, char **);
+int		 fd_write_all(int, const void *, size_t);
 int		 file_copy_to(const char *, int, const char *, char **);
 int		 file_mkdirs(const char *, mode_t, char **);
 int		 file_symlink(const char *, const char *, char **);
