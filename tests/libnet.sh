@@ -60,6 +60,25 @@ in_ns() {
 	ip netns exec "$in_ns_name" "$@"
 }
 
+# net_gate NS: a TCP server on port 8080 in namespace NS that answers
+# each connection with "gate answers ADDR", the caller's address: a guest
+# shows it reached the host side, and from which address. net_cleanup
+# kills it.
+net_gate() {
+	in_ns "$1" "$PYTHON3" -c '
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen(4)
+while True:
+    c, a = s.accept()
+    c.sendall(b"gate answers %s\n" % a[0].encode())
+    c.close()
+' &
+	net_pids="$net_pids $!"
+}
+
 # A trusted policy file (root-owned, 0644) for UML_NET_CONF.
 net_policy() {
 	cat >"$1"

@@ -94,18 +94,7 @@ has "nameserver 10.77.0.2" resolv
 
 # First boot with the documented command line, on the host's kernel (the
 # legacy tuntap transport runs uml_net itself): our uml_net first on PATH.
-in_ns $A "$PYTHON3" -c '
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080))
-s.listen(4)
-while True:
-    c, a = s.accept()
-    c.sendall(b"gate answers %s\n" % a[0].encode())
-    c.close()
-' &
-net_pids="$net_pids $!"
+net_gate $A
 in_ns $A env PATH="$ROOTSTRAP_LIBEXECDIR:$PATH" "$PYTHON3" \
     "$TEST_SRCDIR/uml-console.py" --timeout 300 \
     --transcript "$TEST_TMP/console.log" "$TEST_TMP/boot.cow,tuntap.img" \

@@ -19,18 +19,7 @@ guest_ranges = 10.9.1.0/24
 POLICY
 export UML_NET_CONF=$TEST_TMP/policy.conf
 
-in_ns $A "$PYTHON3" -c '
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080))
-s.listen(4)
-while True:
-    c, a = s.accept()
-    c.sendall(b"gate answers %s\n" % a[0].encode())
-    c.close()
-' &
-net_pids="$net_pids $!"
+net_gate $A
 for i in $(seq 100); do
 	in_ns $A bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080' 2>/dev/null && break
 	sleep 0.1
