@@ -34,8 +34,11 @@ body_write(char *data, size_t size, size_t n, void *arg)
 }
 
 /*
- * One request to url: GET into *body (when body is not NULL) or HEAD.
- * Returns libcurl's code; *status is the HTTP status, and err
+ * One request to url: GET into *body, or (body NULL) a GET of its first
+ * byte alone, to ask whether it is there. Not HEAD: a caching proxy
+ * passes HEAD to the mirror every time (apt-cacher-ng does, and answers
+ * 503 when it is offline or the mirror is down) but serves a range from
+ * its cache. Returns libcurl's code; *status is the HTTP status, and err
  * (CURL_ERROR_SIZE bytes) libcurl's message.
  */
 int
@@ -54,7 +57,7 @@ mirror_request(const char *url, const char *proxy, char **body,
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	if (body == NULL)
-		curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+		curl_easy_setopt(curl, CURLOPT_RANGE, "0-0");
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, body_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
@@ -102,7 +105,7 @@ mirror_inrelease(const char *mirror, const char *dist, const char *proxy,
 
 /*
  * Ask the mirror for the suite's InRelease, or its Release as debootstrap
- * falls back to (headers only). Returns 0 if it is there, 1 if the mirror
+ * falls back to (its first byte only). Returns 0 if it is there, 1 if the mirror
  * says it is not (404, or a file:// mirror without it), -1 if the mirror
  * cannot be reached; *cause says which.
  */
