@@ -4,18 +4,21 @@
 Why this exists: the tuntap tests run UML in a namespace of their own,
 whose only way out is a veth to a second namespace.  Two halves of this
 script carry the guest's proxy connections from there to deb.debian.org,
-the one remote host the tests may reach, and to nothing else:
+the one remote host the tests may reach, or to a proxy on the host's
+loopback (apt-cacher-ng), and to nothing else:
 
-  net-relay.py host UNIXSOCKET
+  net-relay.py host UNIXSOCKET [HOST PORT]
       in the host's namespace: every connection accepted on UNIXSOCKET is
-      joined to a new TCP connection to deb.debian.org:80.
+      joined to a new TCP connection to HOST:PORT, by default
+      deb.debian.org:80.
   net-relay.py proxy ADDR PORT UNIXSOCKET LOG
       in the second namespace: every TCP connection to ADDR:PORT is joined
       to a new connection to UNIXSOCKET, and each request line that passes
       ("GET http://deb.debian.org/...") is appended to LOG.
 
 A client uses it as http_proxy=http://ADDR:PORT/; the mirror accepts the
-absolute-form request lines a proxy receives.  Both halves run until
+absolute-form request lines a proxy receives, and a proxy at HOST:PORT
+serves them.  Both halves run until
 killed.
 """
 
@@ -65,11 +68,14 @@ def serve(listener, connect, log=None):
 
 
 def main():
-    if len(sys.argv) == 3 and sys.argv[1] == "host":
+    if len(sys.argv) in (3, 5) and sys.argv[1] == "host":
+        target = MIRROR
+        if len(sys.argv) == 5:
+            target = (sys.argv[3], int(sys.argv[4]))
         ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         ls.bind(sys.argv[2])
         ls.listen(64)
-        serve(ls, lambda: socket.create_connection(MIRROR, timeout=30))
+        serve(ls, lambda: socket.create_connection(target, timeout=30))
     elif len(sys.argv) == 6 and sys.argv[1] == "proxy":
         _, _, addr, port, path, log = sys.argv
 

@@ -2,15 +2,22 @@
 # Issue 14, item 2: the README's proxy example, http_proxy=http://10.0.2.2:3128/
 # (the guest's view of the host's loopback), works for every path that
 # reaches the mirror: rootstrap check's mirror test (the build's
-# preflight), the image cache's key, the host-side fetch, and the guest.
-# All in a namespace whose only way to the mirror is the proxy on its
-# loopback (net-relay.py, relaying to deb.debian.org alone). The guest's
-# path is a short build whose module fetches through $http_proxy, on
-# transport=user and over a host_if tap; written either way (10.0.2.2 or
-# 127.0.0.1), each side gets its own view.
+# preflight), the image cache's key, the host-side fetch, and apt in the
+# guest, on transport=user and over a host_if tap; written either way
+# (10.0.2.2 or 127.0.0.1), each side gets its own view.
+#
+# The proxy is a real one, Debian's apt-cacher-ng, started by the test on
+# the host's loopback (libacng.sh). The builds run in a namespace whose
+# only way out is net-relay.py's plain TCP forward from its 127.0.0.1:3128
+# and its tap address 192.168.2.1:3128 to apt-cacher-ng: every request
+# that reaches the mirror is one apt-cacher-ng served, and its own log
+# (apt-cacher.log, Debian archive paths under its "debrep" remapping)
+# says so.
 . "$TEST_SRCDIR/libtest.sh"
 . "$TEST_SRCDIR/libnet.sh"
+. "$TEST_SRCDIR/libacng.sh"
 net_require
+acng_require
 
 P=rs$$p
 if ! { net_ns $P &&
@@ -20,11 +27,16 @@ if ! { net_ns $P &&
 	not_ok "could not make the namespace"
 	finish
 fi
-"$PYTHON3" "$TEST_SRCDIR/net-relay.py" host "$TEST_TMP/relay.sock" &
+if ! acng_start "$TEST_TMP/acng"; then
+	not_ok "apt-cacher-ng did not start"
+	finish
+fi
+"$PYTHON3" "$TEST_SRCDIR/net-relay.py" host "$TEST_TMP/relay.sock" \
+    127.0.0.1 "$ACNG_PORT" &
 net_pids="$net_pids $!"
 sleep 1
-# The proxy on the namespace's loopback (the host's, as the guest sees it
-# at 10.0.2.2), and on the tap's host address for transport=tuntap.
+# The proxy's port on the namespace's loopback (the host's, as the guest
+# sees it at 10.0.2.2), and on the tap's host address for transport=tuntap.
 for a in 127.0.0.1 192.168.2.1; do
 	in_ns $P "$PYTHON3" "$TEST_SRCDIR/net-relay.py" proxy $a 3128 \
 	    "$TEST_TMP/relay.sock" "$TEST_TMP/relay-$a.log" &
@@ -37,6 +49,23 @@ for i in $(seq 100); do
 done
 check "the namespace has no other way out" sh -c \
     "! in_ns $P ip route get 192.0.2.1 >/dev/null 2>&1"
+in_ns $P curl -s --max-time 10 http://127.0.0.1:3128/ >front.html
+has "Apt-Cacher NG" front.html
+
+# acng_served PATH WHAT: apt-cacher-ng's log since the last acng_clear
+# has a request for the Debian archive's PATH.
+acng_served() {
+	check "apt-cacher-ng served $2 ($1)" grep -q "|debrep/$1" "$ACNG_LOG"
+}
+# acng_refused_none WHAT: and it answered none with an error (a refused
+# file type, a failed download).
+acng_refused_none() {
+	check "apt-cacher-ng refused nothing ($1)" sh -c \
+	    "! grep '|E|' '$ACNG_LOG'"
+}
+acng_clear() {
+	: >"$ACNG_LOG"
+}
 
 cp "$TEST_SRCDIR/../conf/rootstrap.conf" rootstrap.conf
 mkdir cache
@@ -45,10 +74,14 @@ printf '[global]\nhttp_proxy=http://10.0.2.2:3128/\n[debian]\ncache=%s\n' \
     "$TEST_TMP/cache" >readme.conf
 
 # rootstrap check asks the mirror as the build's preflight does.
+acng_clear
 in_ns $P "$ROOTSTRAP" check -c readme.conf >check.out 2>&1
 has "mirror: http://deb.debian.org/debian has bookworm" check.out
 hasnt "Failed to connect" check.out
+acng_served dists/bookworm/InRelease "the preflight"
+acng_refused_none "the preflight"
 # The image cache's key hashes the mirror's InRelease.
+acng_clear
 run_status 0 in_ns $P env \
     ROOTSTRAP_CACHE="$TEST_TMP/ic" "$ROOTSTRAP" -n -c readme.conf x.img
 check "the image cache's key was made through the proxy" \
@@ -56,11 +89,13 @@ check "the image cache's key was made through the proxy" \
 # The guest's steps keep the guest's view.
 has "	http_proxy=http://10.0.2.2:3128/"
 hasnt "http_proxy=http://127.0.0.1"
+acng_served dists/bookworm/InRelease "the image cache's key"
 # The host-side fetch: the indexes, through the proxy.
-: >relay-127.0.0.1.log
+acng_clear
 run_status 0 in_ns $P "$ROOTSTRAP" fetch -n -c readme.conf
-has "/debian/dists/bookworm/InRelease" relay-127.0.0.1.log
-has "/debian/dists/bookworm/main/binary-amd64/Packages" relay-127.0.0.1.log
+acng_served dists/bookworm/InRelease "the host-side fetch"
+acng_served dists/bookworm/main/binary-amd64/ "the host-side fetch"
+acng_refused_none "the host-side fetch"
 
 # The host's view written instead: the guest gets its own.
 printf '[global]\nhttp_proxy=http://127.0.0.1:3128/\n' >host.conf
@@ -70,37 +105,57 @@ has "	http_proxy=http://10.0.2.2:3128/"
 # the host side asks the loopback.
 printf '[global]\nhttp_proxy=http://10.213.47.1:3128/\n[network]\ntransport=tuntap\nhost=10.213.47.1\numl=10.213.47.2\n[debian]\ncache=%s\n' \
     "$TEST_TMP/cache" >tuntap.conf
+acng_clear
 : >relay-127.0.0.1.log
 run_status 0 in_ns $P "$ROOTSTRAP" fetch -n -c tuntap.conf
 has "/debian/dists/bookworm/InRelease" relay-127.0.0.1.log
+acng_served dists/bookworm/InRelease "tuntap's host side"
 
-# The guest's path: a module that fetches through $http_proxy.
+# The guest's path: a module that runs apt-get update through
+# $http_proxy, into scratch directories on the image (the host's files,
+# /var/lib/apt included, are read-only in the guest).
 mkdir mods
 cat >mods/probe <<'MOD'
 #!/bin/sh
 echo "guest proxy $http_proxy"
-curl -sS --max-time 60 --proxy "$http_proxy" -o /dev/null \
-    -w 'mirror answered %{http_code}\n' \
-    http://deb.debian.org/debian/dists/bookworm/InRelease
+d=$ROOTSTRAP_TARGET/apt
+mkdir -p "$d/state/lists/partial" "$d/cache/archives/partial"
+echo "deb http://deb.debian.org/debian bookworm main" >"$d/sources.list"
+apt-get -o Dir::Etc::SourceList="$d/sources.list" \
+    -o Dir::Etc::SourceParts=/nonexistent -o Dir::State="$d/state" \
+    -o Dir::Cache="$d/cache" -o Acquire::GzipIndexes=true \
+    -o APT::Sandbox::User=root update
+echo "apt-get update: status $?"
 MOD
 chmod 755 mods/probe
 rm rootstrap.conf
 { conf_fast mkfs mount network probe umount | tail -n +3;
   echo modulepath=mods; echo http_proxy=http://10.0.2.2:3128/;
+  echo initialsize=128; echo mem=256M;
   printf '[network]\ntransport=user\n'; } >user.conf
-: >relay-127.0.0.1.log
+acng_clear
 run_status 0 in_ns $P "$ROOTSTRAP" -c user.conf -o user.log user.img
 has "guest proxy http://10.0.2.2:3128/" user.log
-has "mirror answered 200" user.log
-has "/debian/dists/bookworm/InRelease" relay-127.0.0.1.log
+has "apt-get update: status 0" user.log
+has "Get:1 http://deb.debian.org/debian bookworm InRelease" user.log
+acng_served dists/bookworm/InRelease "apt in the guest (transport=user)"
+acng_served dists/bookworm/main/binary-amd64/by-hash/SHA256/ \
+    "apt in the guest (transport=user)"
+acng_refused_none "apt in the guest (transport=user)"
 # Over a host_if tap, written as the host sees it.
 { conf_fast mkfs mount network probe umount | tail -n +3;
   echo modulepath=mods; echo http_proxy=http://127.0.0.1:3128/;
+  echo initialsize=128; echo mem=256M;
   printf '[network]\ntransport=tuntap\nhost=192.168.2.1\numl=192.168.2.2\nhost_if=tap0\n'; } >tap.conf
+acng_clear
 run_status 0 in_ns $P "$ROOTSTRAP" -c tap.conf -o tap.log tap.img
 has "guest proxy http://192.168.2.1:3128/" tap.log
-has "mirror answered 200" tap.log
+has "apt-get update: status 0" tap.log
 has "/debian/dists/bookworm/InRelease" relay-192.168.2.1.log
+acng_served dists/bookworm/InRelease "apt in the guest (host_if tap)"
+acng_served dists/bookworm/main/binary-amd64/by-hash/SHA256/ \
+    "apt in the guest (host_if tap)"
+acng_refused_none "apt in the guest (host_if tap)"
 net_cleanup
 nothing_left .
 
