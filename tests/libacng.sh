@@ -57,8 +57,9 @@ ACNG
 		else
 			ACNG_PORT=$(acng_free_port) || return 1
 		fi
+		: >"$acng_dir/stderr"
 		"$ACNG" -c "$acng_dir/conf" "Port=$ACNG_PORT" \
-		    >"$acng_dir/stderr" 2>&1 &
+		    >>"$acng_dir/stderr" 2>&1 &
 		ACNG_PID=$!
 		net_pids="$net_pids $ACNG_PID"
 		for i in $(seq 50); do

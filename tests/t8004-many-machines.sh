@@ -56,8 +56,11 @@ check "the namespace has no other way out" sh -c \
 # small build (minbase, the packages unpacked on the host and configured
 # in the guest) with a fixed epoch, on the default transport=user whose
 # guest sees the host's loopback as 10.0.2.2.
-"$PYTHON3" "$TEST_SRCDIR/readme-example.py" "$TEST_SRCDIR/../README.md" \
-    many-machines-proxy >proxy.conf
+readme_example() {
+	"$PYTHON3" "$TEST_SRCDIR/readme-example.py" \
+	    "$TEST_SRCDIR/../README.md" "$1"
+}
+readme_example many-machines-proxy >proxy.conf
 check "the README's line sets the proxy" \
     grep -qx 'http_proxy=http://10.0.2.2:3142/' proxy.conf
 { conf_fast mount debian umount | tail -n +3;
@@ -65,19 +68,23 @@ check "the README's line sets the proxy" \
   printf '[network]\ntransport=user\n';
   printf '[debian]\ndist=bookworm\nvariant=minbase\n'; } >base.conf
 
-# Both machines read the same file, whose package cache is debs/.
+# Both machines build root_fs from the same ./rootstrap.conf in the same
+# directory (job/, as a CI job's checkout), whose package cache is debs/.
+mkdir job
 { cat base.conf; printf 'cache=%s\n' "$TEST_TMP/debs"; cat proxy.conf; } \
-    >machines.conf
+    >job/rootstrap.conf
 
-# build NAME: machine NAME builds NAME.img, starting with an empty
-# package cache (kept as debs-NAME) and its own image cache (images-NAME),
-# in the namespace.
+# build NAME: machine NAME builds job/root_fs, kept as NAME.img, starting
+# with an empty package cache (kept as debs-NAME) and its own image cache
+# (images-NAME), in the namespace.
 build() {
 	mkdir debs "images-$1"
 	: >"$ACNG_LOG"
-	run_status 0 in_ns $P env ROOTSTRAP_CACHE="$TEST_TMP/images-$1" \
-	    "$ROOTSTRAP" -c machines.conf -o "$1.log" "$1.img"
+	run_status 0 sh -c "cd job && exec ip netns exec $P env \
+	    ROOTSTRAP_CACHE='$TEST_TMP/images-$1' '$ROOTSTRAP' \
+	    -o '$TEST_TMP/$1.log' root_fs"
 	show "$1.log" 5
+	mv job/root_fs "$1.img"
 	cp "$ACNG_LOG" "acng-$1.log"
 	mv debs "debs-$1"
 	ls "debs-$1" | grep -c '\.deb$' >"$1.ndebs"
@@ -133,8 +140,23 @@ grep -h '^rootstrap: stored in the image cache as ' a.log >a.key
 grep -h '^rootstrap: stored in the image cache as ' b.log >b.key
 check "both image caches keep it under one key ($(cat a.key))" \
     sh -c "test -s a.key && cmp a.key b.key"
+# The README's CI cache key, run as written in the job's directory: the
+# key b's image is stored under, and a hit in b's image cache.
+mkdir bin
+ln -s "$ROOTSTRAP" bin/rootstrap
+{ readme_example many-machines-ci-key; echo 'echo "key $key"'; } >key.sh
+(cd job && in_ns $P env PATH="$TEST_TMP/bin:$PATH" \
+    ROOTSTRAP_CACHE="$TEST_TMP/images-b" sh -e ../key.sh) >ci.out 2>&1
+key=$(sed -n 's/^key //p' ci.out)
+check "the README's CI key is the image cache's ($key)" \
+    sh -c "echo '$key' | grep -Eqx '[0-9a-f]{64}' &&
+	grep -q ' as $(echo "$key" | cut -c1-16)\$' b.key"
+[ -n "$key" ] || show ci.out
+(cd job && in_ns $P env ROOTSTRAP_CACHE="$TEST_TMP/images-b" \
+    "$ROOTSTRAP" -n root_fs) >ci.plan 2>&1
+has "cache: $key (hit)" ci.plan
 net_cleanup
 wait
-nothing_left .
+nothing_left job
 
 finish
