@@ -79,6 +79,36 @@ while True:
 	net_pids="$net_pids $!"
 }
 
+# net_relay_host SOCKET [HOST PORT]: net-relay.py's host half, joining
+# each connection on SOCKET to HOST:PORT (deb.debian.org:80), until
+# SOCKET exists. Its PID is net_relay_pid; net_cleanup kills it.
+net_relay_host() {
+	rm -f "$1"
+	"$PYTHON3" "$TEST_SRCDIR/net-relay.py" host "$@" &
+	net_relay_pid=$!
+	net_pids="$net_pids $net_relay_pid"
+	for i in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# net_relay NS ADDR PORT SOCKET LOG: net-relay.py's proxy half in NS, from
+# ADDR:PORT to SOCKET, logging request lines to LOG, until ADDR:PORT
+# accepts connections (rootstrap asks the mirror before it starts).
+net_relay() {
+	in_ns "$1" "$PYTHON3" "$TEST_SRCDIR/net-relay.py" proxy "$2" "$3" \
+	    "$4" "$5" &
+	net_pids="$net_pids $!"
+	for i in $(seq 100); do
+		in_ns "$1" bash -c "exec 3<>/dev/tcp/$2/$3" 2>/dev/null &&
+		    return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # A trusted policy file (root-owned, 0644) for UML_NET_CONF.
 net_policy() {
 	cat >"$1"

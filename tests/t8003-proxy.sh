@@ -31,22 +31,14 @@ if ! acng_start "$TEST_TMP/acng"; then
 	not_ok "apt-cacher-ng did not start"
 	finish
 fi
-"$PYTHON3" "$TEST_SRCDIR/net-relay.py" host "$TEST_TMP/relay.sock" \
-    127.0.0.1 "$ACNG_PORT" &
-net_pids="$net_pids $!"
-sleep 1
 # The proxy's port on the namespace's loopback (the host's, as the guest
 # sees it at 10.0.2.2), and on the tap's host address for transport=tuntap.
-for a in 127.0.0.1 192.168.2.1; do
-	in_ns $P "$PYTHON3" "$TEST_SRCDIR/net-relay.py" proxy $a 3128 \
-	    "$TEST_TMP/relay.sock" "$TEST_TMP/relay-$a.log" &
-	net_pids="$net_pids $!"
-done
-for i in $(seq 100); do
-	in_ns $P bash -c 'exec 3<>/dev/tcp/127.0.0.1/3128 &&
-	    exec 4<>/dev/tcp/192.168.2.1/3128' 2>/dev/null && break
-	sleep 0.1
-done
+if ! { net_relay_host "$TEST_TMP/relay.sock" 127.0.0.1 "$ACNG_PORT" &&
+    net_relay $P 127.0.0.1 3128 "$TEST_TMP/relay.sock" relay-127.0.0.1.log &&
+    net_relay $P 192.168.2.1 3128 "$TEST_TMP/relay.sock" relay-192.168.2.1.log; }; then
+	not_ok "the relays did not start"
+	finish
+fi
 check "the namespace has no other way out" sh -c \
     "! in_ns $P ip route get 192.0.2.1 >/dev/null 2>&1"
 in_ns $P curl -s --max-time 10 http://127.0.0.1:3128/ >front.html
@@ -129,10 +121,14 @@ echo "apt-get update: status $?"
 MOD
 chmod 755 mods/probe
 rm rootstrap.conf
-{ conf_fast mkfs mount network probe umount | tail -n +3;
-  echo modulepath=mods; echo http_proxy=http://10.0.2.2:3128/;
-  echo initialsize=128; echo mem=256M;
-  printf '[network]\ntransport=user\n'; } >user.conf
+# probe_conf PROXY NETWORK: a short build that runs the probe, with
+# http_proxy=PROXY and NETWORK as its [network] section's lines.
+probe_conf() {
+	conf_fast mkfs mount network probe umount | tail -n +3
+	printf 'modulepath=mods\nhttp_proxy=%s\ninitialsize=128\nmem=256M\n' "$1"
+	printf '[network]\n%s\n' "$2"
+}
+probe_conf http://10.0.2.2:3128/ transport=user >user.conf
 acng_clear
 run_status 0 in_ns $P "$ROOTSTRAP" -c user.conf -o user.log user.img
 has "guest proxy http://10.0.2.2:3128/" user.log
@@ -143,10 +139,9 @@ acng_served dists/bookworm/main/binary-amd64/by-hash/SHA256/ \
     "apt in the guest (transport=user)"
 acng_refused_none "apt in the guest (transport=user)"
 # Over a host_if tap, written as the host sees it.
-{ conf_fast mkfs mount network probe umount | tail -n +3;
-  echo modulepath=mods; echo http_proxy=http://127.0.0.1:3128/;
-  echo initialsize=128; echo mem=256M;
-  printf '[network]\ntransport=tuntap\nhost=192.168.2.1\numl=192.168.2.2\nhost_if=tap0\n'; } >tap.conf
+probe_conf http://127.0.0.1:3128/ \
+    "$(printf 'transport=tuntap\nhost=192.168.2.1\numl=192.168.2.2\nhost_if=tap0')" \
+    >tap.conf
 acng_clear
 run_status 0 in_ns $P "$ROOTSTRAP" -c tap.conf -o tap.log tap.img
 has "guest proxy http://192.168.2.1:3128/" tap.log

@@ -23,32 +23,17 @@ if ! net_ns $P; then
 fi
 # proxy_up [SETTING=VALUE...]: apt-cacher-ng (again), and the relay to it
 # from the host's side of the namespace's 127.0.0.1:3142.
-relay_pid=
+net_relay_pid=
 proxy_up() {
 	acng_start "$TEST_TMP/acng" "$@" || return 1
-	[ -z "$relay_pid" ] || kill "$relay_pid"
-	rm -f "$TEST_TMP/relay.sock"
-	"$PYTHON3" "$TEST_SRCDIR/net-relay.py" host "$TEST_TMP/relay.sock" \
-	    127.0.0.1 "$ACNG_PORT" &
-	relay_pid=$!
-	net_pids="$net_pids $relay_pid"
-	for i in $(seq 100); do
-		[ -S "$TEST_TMP/relay.sock" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	[ -z "$net_relay_pid" ] || kill "$net_relay_pid"
+	net_relay_host "$TEST_TMP/relay.sock" 127.0.0.1 "$ACNG_PORT"
 }
-if ! proxy_up; then
-	not_ok "apt-cacher-ng did not start"
+if ! { proxy_up &&
+    net_relay $P 127.0.0.1 3142 "$TEST_TMP/relay.sock" relay.log; }; then
+	not_ok "apt-cacher-ng or the relay to it did not start"
 	finish
 fi
-in_ns $P "$PYTHON3" "$TEST_SRCDIR/net-relay.py" proxy 127.0.0.1 3142 \
-    "$TEST_TMP/relay.sock" "$TEST_TMP/relay.log" &
-net_pids="$net_pids $!"
-for i in $(seq 100); do
-	in_ns $P bash -c 'exec 3<>/dev/tcp/127.0.0.1/3142' 2>/dev/null && break
-	sleep 0.1
-done
 check "the namespace has no other way out" sh -c \
     "! in_ns $P ip route get 192.0.2.1 >/dev/null 2>&1"
 
