@@ -65,7 +65,7 @@ ACNG
 		for i in $(seq 50); do
 			kill -0 "$ACNG_PID" 2>/dev/null || break
 			grep -q "bind" "$acng_dir/stderr" && break
-			if curl -s --max-time 2 "http://127.0.0.1:$ACNG_PORT/" |
+			if curl -s --noproxy '*' --max-time 2 "http://127.0.0.1:$ACNG_PORT/" |
 			    grep -q "Apt-Cacher NG"; then
 				return 0
 			fi

@@ -41,7 +41,7 @@ if ! { net_relay_host "$TEST_TMP/relay.sock" 127.0.0.1 "$ACNG_PORT" &&
 fi
 check "the namespace has no other way out" sh -c \
     "! in_ns $P ip route get 192.0.2.1 >/dev/null 2>&1"
-in_ns $P curl -s --max-time 10 http://127.0.0.1:3128/ >front.html
+in_ns $P curl -s --noproxy '*' --max-time 10 http://127.0.0.1:3128/ >front.html
 has "Apt-Cacher NG" front.html
 
 # acng_served PATH WHAT: apt-cacher-ng's log since the last acng_clear
