@@ -18,7 +18,7 @@ acng_require() {
 }
 
 # acng_start DIR [SETTING=VALUE...]: configure apt-cacher-ng in DIR and
-# start it; the settings are added to (and override) DIR/conf/acng.conf.
+# start it, with the settings (its acng.conf names) added to DIR/conf/acng.conf.
 # Sets ACNG_PORT, ACNG_PID and ACNG_LOG (its transfer log). Returns 1 if
 # it did not come up. Restarted (after acng_stop), it takes the same port
 # again where it can.
