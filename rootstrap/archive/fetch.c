@@ -347,12 +347,11 @@ fetch_report(struct fetch *f, int last)
 	}
 	ms = now - f->start > 0 ? now - f->start : 1;
 	rate = bytes / 1048576.0 / (ms / 1000.0);
-	if (f->tty) {
-		dprintf(log_fd, "\r%s: fetched %zu/%zu, %.1f/%.1f MB, "
-		    "%.1f MB/s\033[K%s", log_prefix, f->done, f->n,
-		    bytes / 1048576.0, f->total / 1048576.0, rate,
-		    last ? "\n" : "");
+	if (f->tty && !last) {
+		progress_update("%zu/%zu, %.1f/%.1f MB, %.1f MB/s", f->done,
+		    f->n, bytes / 1048576.0, f->total / 1048576.0, rate);
 	} else if (last || now - f->last_report >= FETCH_REPORT_MS) {
+		/* On a terminal, the last report stays as a step line. */
 		log_info("fetched %zu/%zu, %.1f/%.1f MB, %.1f MB/s", f->done,
 		    f->n, bytes / 1048576.0, f->total / 1048576.0, rate);
 		f->last_report = now;
@@ -379,7 +378,8 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 
 	memset(&f, 0, sizeof f);
 	f.opts = o;
-	f.tty = isatty(log_fd);
+	f.tty = progress_active();
+	progress_begin("fetching");
 	f.x = xcalloc(n + 1, sizeof *f.x);
 	for (i = 0; i < n; i++) {
 		x = &f.x[i];
@@ -453,8 +453,7 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 		fetch_report(&f, 1);
 	rc = 0;
 out:
-	if (rc != 0 && f.tty && f.n > 1)
-		dprintf(log_fd, "\n");
+	progress_end();
 	for (i = 0; i < n; i++) {
 		xfer_stop(&f, &f.x[i]);
 		free(f.x[i].partial);
