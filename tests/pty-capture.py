@@ -7,13 +7,16 @@
 # and only stderr is the terminal. With --screen FILE, what the terminal
 # shows at the end is written to FILE as text, one line per row that has
 # been written (carriage returns, erase-line and newlines applied; other
-# escape sequences dropped). Exits with COMMAND's status.
+# escape sequences dropped). With --redraws FILE, each line drawn and then
+# erased in place (a progress line) is written to FILE, one a line.
+# Exits with COMMAND's status.
 import argparse, fcntl, os, pty, struct, subprocess, sys, termios
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--cols", type=int, default=80)
 ap.add_argument("--stdout-pipe")
 ap.add_argument("--screen")
+ap.add_argument("--redraws")
 ap.add_argument("outfile")
 ap.add_argument("command", nargs=argparse.REMAINDER)
 a = ap.parse_args()
@@ -39,8 +42,9 @@ with open(a.outfile, "wb") as out:
 
 
 def screen(data):
-    """The rows a terminal of unlimited height shows after data."""
-    rows, row, col, i = [], bytearray(), 0, 0
+    """The rows a terminal of unlimited height shows after data, and the
+    lines erased from it."""
+    rows, erased, row, col, i = [], [], bytearray(), 0, 0
     while i < len(data):
         c = data[i]
         if c == 0x1b:
@@ -50,6 +54,8 @@ def screen(data):
                 while j < len(data) and not 0x40 <= data[j] <= 0x7e:
                     j += 1
                 if data[j:j + 1] == b"K":
+                    if col == 0 and row:
+                        erased.append(bytes(row))
                     del row[col:]
             i = j + 1
             continue
@@ -64,10 +70,16 @@ def screen(data):
         i += 1
     if row:
         rows.append(bytes(row))
-    return b"".join(r + b"\n" for r in rows)
+    return (b"".join(r + b"\n" for r in rows),
+            b"".join(r + b"\n" for r in erased))
 
 
+with open(a.outfile, "rb") as f:
+    shown, erased = screen(f.read())
 if a.screen:
-    with open(a.outfile, "rb") as f, open(a.screen, "wb") as s:
-        s.write(screen(f.read()))
+    with open(a.screen, "wb") as f:
+        f.write(shown)
+if a.redraws:
+    with open(a.redraws, "wb") as f:
+        f.write(erased)
 sys.exit(child.wait() if child.returncode is None else child.returncode)
