@@ -297,7 +297,15 @@ cmd_run(int argc, char **argv)
 	}
 	if (r.umlargs != NULL)
 		strv_split(&u.args, r.umlargs, " \t");
+	/*
+	 * On a terminal, a line while the guest boots, gone before the
+	 * command's first output; nothing on a pipe, where the command's
+	 * stdout and stderr are its own bytes alone.
+	 */
+	progress_init(STDERR_FILENO);
+	progress_update("booting %s for %s", r.name, r.spec.argv.v[0]);
 	uml_launch(&u, &res);
+	progress_end();
 	strv_free(&u.args);
 	strv_free(&u.reach_ro);
 	strv_free(&u.reach_rw);

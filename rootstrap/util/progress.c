@@ -121,6 +121,16 @@ progress_clear(void)
 	progress_drawn = 0;
 }
 
+/*
+ * Another process has the line now and erases it (run's terminal relay,
+ * uml/ttyout.c, before the command's first output): forget it here.
+ */
+void
+progress_forget(void)
+{
+	progress_drawn = 0;
+}
+
 /* The step is over: erase the line, and count no more setups. */
 void
 progress_end(void)

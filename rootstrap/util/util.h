@@ -95,6 +95,7 @@ int		 progress_active(void);
 void		 progress_begin(const char *);
 void		 progress_update(const char *, ...) printflike(1, 2);
 void		 progress_clear(void);
+void		 progress_forget(void);
 void		 progress_end(void);
 void		 progress_watch_setups(size_t);
 void		 progress_program_line(const char *, size_t);
