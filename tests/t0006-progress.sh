@@ -77,6 +77,14 @@ has "rootstrap: shrunk to" fast.screen
 check "each line on its screen is a step line" \
     sh -c '! grep -v "^rootstrap" fast.screen'
 
+# The reproducible step: what it does, in place.
+printf '[global]\nsource_date_epoch=1700000000\n' >repro.conf
+on_pty 80 repro "$ROOTSTRAP" -c repro.conf img8 >out 2>&1
+check "the reproducible build on a terminal succeeds" test $? = 0
+has "rootstrap: reproducible: exporting the tree" repro.redraws
+has "rootstrap: reproducible: making the fresh filesystem" repro.redraws
+has "rootstrap: made reproducible" repro.screen
+
 # On a pipe: the same step lines, no redraws.
 run_status 0 "$ROOTSTRAP" img7
 check "no carriage return on a pipe" sh -c "! grep -q '$cr' out"

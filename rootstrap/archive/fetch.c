@@ -338,6 +338,7 @@ fetch_report(struct fetch *f, int last)
 {
 	uint64_t	 bytes = f->bytes;
 	long long	 now = now_ms(), ms;
+	const char	*name;
 	size_t		 i;
 	double		 rate;
 
@@ -347,7 +348,12 @@ fetch_report(struct fetch *f, int last)
 	}
 	ms = now - f->start > 0 ? now - f->start : 1;
 	rate = bytes / 1048576.0 / (ms / 1000.0);
-	if (f->tty && !last) {
+	if (f->tty && !last && f->n == 1) {
+		name = strrchr(f->x[0].item->url, '/');
+		progress_update("%s, %.1f/%.1f MB, %.1f MB/s", name != NULL ?
+		    name + 1 : f->x[0].item->url, bytes / 1048576.0,
+		    f->total / 1048576.0, rate);
+	} else if (f->tty && !last) {
 		progress_update("%zu/%zu, %.1f/%.1f MB, %.1f MB/s", f->done,
 		    f->n, bytes / 1048576.0, f->total / 1048576.0, rate);
 	} else if (last || now - f->last_report >= FETCH_REPORT_MS) {
@@ -435,7 +441,9 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 			/* A free slot: fill it now, not after a poll. */
 			wait = 0;
 		}
-		if (f.n > 1 && (f.tty ? now >= next_report : 1)) {
+		/* One file of known size (the kernel's): on a terminal only. */
+		if ((f.n > 1 || (f.tty && f.total > 0)) &&
+		    (f.tty ? now >= next_report : 1)) {
 			fetch_report(&f, 0);
 			next_report = now + 250;
 		}
