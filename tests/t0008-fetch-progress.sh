@@ -6,31 +6,14 @@
 # line is drawn more than once.
 . "$TEST_SRCDIR/libtest.sh"
 
-MIRROR_DIR=$TEST_SHARED/mirror
-"$PYTHON3" "$TEST_SRCDIR/mirror.py" --dir "$MIRROR_DIR" \
-    --port-file "$TEST_TMP/port" --faults "$TEST_TMP/faults" &
-mirror_pid=$!
-stop_mirror() {
-	kill "$mirror_pid" 2>/dev/null
-	wait "$mirror_pid" 2>/dev/null
-	test_cleanup
-}
-trap stop_mirror EXIT
-i=0
-while [ ! -s "$TEST_TMP/port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-PORT=$(cat "$TEST_TMP/port" 2>/dev/null)
-[ -n "$PORT" ] || { not_ok "the test mirror did not start"; finish; }
+mirror_start
 cr=$(printf '\r')
 esc=$(printf '\033')
 
 # conf CACHE: bookworm minbase from the test mirror into CACHE.
 conf() {
 	printf '[global]\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\n'
-	printf '[debian]\ndist=bookworm\nmirror=http://127.0.0.1:%s/debian\n' \
-	    "$PORT"
+	printf '[debian]\ndist=bookworm\nmirror=%s\n' "$MIRROR"
 	printf 'cache=%s\nvariant=minbase\ninclude=\n' "$1"
 }
 
@@ -58,8 +41,7 @@ conf "$TEST_TMP/cache2" >pipe.conf
 run_status 0 "$ROOTSTRAP" fetch -c pipe.conf
 check "on a pipe: the totals, M/M" grep -q '^rootstrap: fetched \([0-9]*\)/\1, ' out
 check "on a pipe: no carriage return or escape" sh -c "! grep -q '[$cr$esc]' out"
-kill "$mirror_pid"
-wait "$mirror_pid" 2>/dev/null
+mirror_stop
 nothing_left .
 
 finish
