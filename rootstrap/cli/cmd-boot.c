@@ -223,7 +223,7 @@ const struct cmd_entry cmd_boot_entry = {
 "       [-k kernel] [-t seconds] [--] umlarg ...",
 	.help =
 "Boot User-Mode Linux with umlarg (e.g. ubd0=root_fs) and the image's own\n"
-"init, the console on stdin and stdout, and rootstrap's network:\n"
+"init, the console on this terminal, and rootstrap's network:\n"
 "\n"
 "  -k, --kernel KERNEL    UML kernel (default auto: see rootstrap check)\n"
 "  -N, --net TRANSPORT    user (default: vec0, libslirp NAT run by rootstrap),\n"
