@@ -163,6 +163,8 @@ cmd_boot(int argc, char **argv)
 	 * run directory serves (its image link is not used here).
 	 */
 	spawn_init();
+	/* kernel=auto's fetch, on a terminal. */
+	progress_init(STDOUT_FILENO);
 	if (kernel_choose_default(kernel, &kn, &cause) != 0 ||
 	    kn.k.path == NULL)
 		errx(EXIT_USAGE, "%s: not found (apt-get install "

@@ -240,6 +240,8 @@ cmd_run(int argc, char **argv)
 	if ((status = run_args(&r, argc, argv)) != 0)
 		return (status);
 	check_image(&r);
+	/* On a terminal (stderr): kernel=auto's fetch, then the boot. */
+	progress_init(STDERR_FILENO);
 	/*
 	 * Our stdin goes to the command unless it is a terminal: UML's
 	 * console gives the guest no terminal of ours, and a relay reading
@@ -302,7 +304,6 @@ cmd_run(int argc, char **argv)
 	 * command's first output; nothing on a pipe, where the command's
 	 * stdout and stderr are its own bytes alone.
 	 */
-	progress_init(STDERR_FILENO);
 	progress_update("booting %s for %s", r.name, r.spec.argv.v[0]);
 	uml_launch(&u, &res);
 	progress_end();
