@@ -201,6 +201,8 @@ debian_target_env(const env_t *env, struct strv *tenv)
 	strv_add(tenv, "DEBCONF_NONINTERACTIVE_SEEN=true");
 	strv_add(tenv, "LC_ALL=C.UTF-8");
 	strv_add(tenv, "HOME=/root");
+	/* The console is a terminal to dpkg; the transcript is a file. */
+	strv_add(tenv, "DPKG_COLORS=never");
 	for (i = 0; keep[i] != NULL; i++) {
 		if (env_get(env, keep[i]) != NULL)
 			env_set(tenv, keep[i], env_get(env, keep[i]));

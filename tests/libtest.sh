@@ -157,6 +157,34 @@ fails_with() {
 	has "$msg"
 }
 
+# mirror_start: tests/mirror.py, serving $TEST_SHARED/mirror ($MIRROR_DIR)
+# at $MIRROR on a free loopback port, its fault rules in $TEST_TMP/faults
+# and its requests logged in $TEST_TMP/requests.log; stopped at exit, or
+# by mirror_stop (before nothing_left, which would count it).
+mirror_start() {
+	MIRROR_DIR=$TEST_SHARED/mirror
+	"$PYTHON3" "$TEST_SRCDIR/mirror.py" --dir "$MIRROR_DIR" \
+	    --port-file "$TEST_TMP/port" --faults "$TEST_TMP/faults" \
+	    --log "$TEST_TMP/requests.log" &
+	mirror_pid=$!
+	trap 'mirror_stop; test_cleanup' EXIT
+	i=0
+	while [ ! -s "$TEST_TMP/port" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	PORT=$(cat "$TEST_TMP/port" 2>/dev/null)
+	[ -n "$PORT" ] || { not_ok "the test mirror did not start"; finish; }
+	MIRROR=http://127.0.0.1:$PORT/debian
+}
+
+mirror_stop() {
+	[ -n "${mirror_pid:-}" ] || return 0
+	kill "$mirror_pid" 2>/dev/null
+	wait "$mirror_pid" 2>/dev/null
+	mirror_pid=
+}
+
 # nothing_left DIR: no image or temporary file, and no process.
 nothing_left() {
 	leftovers=$(find "$1" -maxdepth 1 -name '.*.rootstrap-*' 2>/dev/null)

@@ -118,7 +118,9 @@ if command -v script >/dev/null; then
 	script -qec "'$ROOTSTRAP' run -S -t 120 '$img' -- sh -c 'echo on-tty; echo err-tty >&2; exit 3'" \
 	    tty.log >/dev/null 2>&1 </dev/null
 	check "on a terminal: the command's status (3, got $?)" test $? = 3
-	tr -d '\r' <tty.log >tty.out
+	# What the terminal shows: the line run drew while the guest booted
+	# (CR, erase-line, text) is erased before the command's output.
+	tr -d '\r' <tty.log | sed "s/^.*$(printf '\033')\[K//" >tty.out
 	has_line "on-tty" tty.out
 	has_line "err-tty" tty.out
 	hasnt "timed out" tty.out

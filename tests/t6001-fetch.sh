@@ -4,25 +4,7 @@
 . "$TEST_SRCDIR/libtest.sh"
 plan
 
-MIRROR_DIR=$TEST_SHARED/mirror
-"$PYTHON3" "$TEST_SRCDIR/mirror.py" --dir "$MIRROR_DIR" \
-    --port-file "$TEST_TMP/port" --faults "$TEST_TMP/faults" \
-    --log "$TEST_TMP/requests.log" &
-mirror_pid=$!
-stop_mirror() {
-	kill "$mirror_pid" 2>/dev/null
-	wait "$mirror_pid" 2>/dev/null
-	test_cleanup
-}
-trap stop_mirror EXIT
-i=0
-while [ ! -s "$TEST_TMP/port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-PORT=$(cat "$TEST_TMP/port" 2>/dev/null)
-[ -n "$PORT" ] || { not_ok "the test mirror did not start"; finish; }
-MIRROR=http://127.0.0.1:$PORT/debian
+mirror_start
 CACHE=$TEST_TMP/cache
 : >faults
 

@@ -338,6 +338,7 @@ fetch_report(struct fetch *f, int last)
 {
 	uint64_t	 bytes = f->bytes;
 	long long	 now = now_ms(), ms;
+	const char	*name;
 	size_t		 i;
 	double		 rate;
 
@@ -347,12 +348,16 @@ fetch_report(struct fetch *f, int last)
 	}
 	ms = now - f->start > 0 ? now - f->start : 1;
 	rate = bytes / 1048576.0 / (ms / 1000.0);
-	if (f->tty) {
-		dprintf(log_fd, "\r%s: fetched %zu/%zu, %.1f/%.1f MB, "
-		    "%.1f MB/s\033[K%s", log_prefix, f->done, f->n,
-		    bytes / 1048576.0, f->total / 1048576.0, rate,
-		    last ? "\n" : "");
+	if (f->tty && !last && f->n == 1) {
+		name = strrchr(f->x[0].item->url, '/');
+		progress_update("%s, %.1f/%.1f MB, %.1f MB/s", name != NULL ?
+		    name + 1 : f->x[0].item->url, bytes / 1048576.0,
+		    f->total / 1048576.0, rate);
+	} else if (f->tty && !last) {
+		progress_update("%zu/%zu, %.1f/%.1f MB, %.1f MB/s", f->done,
+		    f->n, bytes / 1048576.0, f->total / 1048576.0, rate);
 	} else if (last || now - f->last_report >= FETCH_REPORT_MS) {
+		/* On a terminal, the last report stays as a step line. */
 		log_info("fetched %zu/%zu, %.1f/%.1f MB, %.1f MB/s", f->done,
 		    f->n, bytes / 1048576.0, f->total / 1048576.0, rate);
 		f->last_report = now;
@@ -379,7 +384,8 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 
 	memset(&f, 0, sizeof f);
 	f.opts = o;
-	f.tty = isatty(log_fd);
+	f.tty = progress_active();
+	progress_begin("fetching");
 	f.x = xcalloc(n + 1, sizeof *f.x);
 	for (i = 0; i < n; i++) {
 		x = &f.x[i];
@@ -435,7 +441,9 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 			/* A free slot: fill it now, not after a poll. */
 			wait = 0;
 		}
-		if (f.n > 1 && (f.tty ? now >= next_report : 1)) {
+		/* One file of known size (the kernel's): on a terminal only. */
+		if ((f.n > 1 || (f.tty && f.total > 0)) &&
+		    (f.tty ? now >= next_report : 1)) {
 			fetch_report(&f, 0);
 			next_report = now + 250;
 		}
@@ -453,8 +461,7 @@ fetch_files(struct fetch_item *items, size_t n, const struct fetch_opts *o,
 		fetch_report(&f, 1);
 	rc = 0;
 out:
-	if (rc != 0 && f.tty && f.n > 1)
-		dprintf(log_fd, "\n");
+	progress_end();
 	for (i = 0; i < n; i++) {
 		xfer_stop(&f, &f.x[i]);
 		free(f.x[i].partial);

@@ -352,6 +352,7 @@ build_boot(struct build *b)
 
 	build_uml(b, &u);
 	uml_launch(&u, &r);
+	progress_end();
 	build_uml_free(&u);
 	switch (r.end) {
 	case UML_EXITED:
@@ -573,6 +574,7 @@ build(const struct build_opts *o)
 	else {
 		check_image_path(&b);
 		open_transcript(&b);
+		progress_init(o->quiet ? -1 : STDOUT_FILENO);
 		spawn_init();
 		build_run(&b);
 	}

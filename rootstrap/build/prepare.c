@@ -122,6 +122,8 @@ prepare_fill(struct build *b)
 	m.fstype = env_get(&b->plan.global, "fstype");
 	if (b->o->import != NULL) {
 		m.inodes = b->import_inodes;
+		log_info("importing %s", b->o->import);
+		progress_begin("importing");
 		if (image_mkfs(b->tmpimage, &m, &cause) != 0 ||
 		    populate_from_tar(b->tmpimage, b->o->import, &cause) != 0)
 			build_fail(b, EXIT_BUILD, "import: %s", cause);
@@ -138,7 +140,8 @@ prepare_fill(struct build *b)
 
 /*
  * The required set, in the run directory, for the guest to configure it
- * first as debootstrap does (modules/debian-configure.c).
+ * first as debootstrap does (modules/debian-configure.c); the progress
+ * display counts the packages it sets up.
  */
 void
 prepare_rundir(struct build *b)
@@ -160,5 +163,7 @@ prepare_rundir(struct build *b)
 	free(path);
 	free(list);
 	strv_free(&names);
+	/* The guest's dpkg sets them all up, in the boot that follows. */
+	progress_watch_setups(b->debs.n);
 	debset_free(&b->debs);
 }

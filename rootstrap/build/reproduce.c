@@ -33,6 +33,8 @@ reproduce(struct build *b, long long epoch, uint64_t freemb)
 	snprintf(when, sizeof when, "%lld", epoch);
 	setenv("E2FSPROGS_FAKE_TIME", when, 1);
 	xasprintf(&tar, "%s/root.tar", b->rundir);
+	progress_begin("reproducible:");
+	progress_update("exporting the tree");
 	if (image_export(b->tmpimage, tar, epoch, &cause) != 0 ||
 	    tar_measure(tar, &bytes, &entries, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "reproducible: %s", cause);
@@ -49,6 +51,8 @@ reproduce(struct build *b, long long epoch, uint64_t freemb)
 	m.hash_seed = seed;
 	if (image_allocate(b->image, mb, &fresh, &cause) != 0)
 		build_fail(b, EXIT_BUILD, "reproducible: %s", cause);
+	progress_update("making the fresh filesystem");
+	progress_begin("reproducible: writing");
 	if (image_mkfs(fresh, &m, &cause) != 0 ||
 	    populate_from_tar(fresh, tar, &cause) != 0) {
 		unlink(fresh);

@@ -163,6 +163,8 @@ cmd_boot(int argc, char **argv)
 	 * run directory serves (its image link is not used here).
 	 */
 	spawn_init();
+	/* kernel=auto's fetch, on a terminal. */
+	progress_init(STDOUT_FILENO);
 	if (kernel_choose_default(kernel, &kn, &cause) != 0 ||
 	    kn.k.path == NULL)
 		errx(EXIT_USAGE, "%s: not found (apt-get install "
@@ -182,6 +184,8 @@ cmd_boot(int argc, char **argv)
 		network_env(&env, net);
 		u.net = &env;
 	}
+	log_info("booting %s on %s, the console on stdin and stdout",
+	    argv[i] + 5, kn.k.path);
 	uml_launch(&u, &r);
 	cows_place(cows, ncows);
 	strv_free(&env);

@@ -142,7 +142,8 @@ cmd_import(int argc, char **argv)
 "  -s, --image-size MB    initial image size (overrides initialsize)\n" \
 "  -u, --umlargs ARGS     extra UML kernel arguments (added to umlargs)\n" \
 "  -v, --verbose          show everything as it goes: the kernel's and the\n" \
-"                         programs' output, debug lines (else the steps)\n" \
+"                         programs' output, debug lines (else the steps,\n" \
+"                         and on a terminal a line with their progress)\n" \
 "  -h, --help             show this help\n" \
 "  -V, --version          show the version\n"
 

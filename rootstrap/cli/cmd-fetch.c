@@ -84,6 +84,7 @@ cmd_fetch(int argc, char **argv)
 		return (CMD_USAGE);
 	/* stdout is for --print; progress and messages go to stderr. */
 	log_fd = STDERR_FILENO;
+	progress_init(STDERR_FILENO);
 	fetch_config(&c, &p, config);
 	spawn_init();
 	if (kernel && kernel_update(&p.global, &p.debian, &cause) != 0) {

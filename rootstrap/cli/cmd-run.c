@@ -240,6 +240,8 @@ cmd_run(int argc, char **argv)
 	if ((status = run_args(&r, argc, argv)) != 0)
 		return (status);
 	check_image(&r);
+	/* On a terminal (stderr): kernel=auto's fetch, then the boot. */
+	progress_init(STDERR_FILENO);
 	/*
 	 * Our stdin goes to the command unless it is a terminal: UML's
 	 * console gives the guest no terminal of ours, and a relay reading
@@ -297,7 +299,14 @@ cmd_run(int argc, char **argv)
 	}
 	if (r.umlargs != NULL)
 		strv_split(&u.args, r.umlargs, " \t");
+	/*
+	 * On a terminal, a line while the guest boots, gone before the
+	 * command's first output; nothing on a pipe, where the command's
+	 * stdout and stderr are its own bytes alone.
+	 */
+	progress_update("booting %s for %s", r.name, r.spec.argv.v[0]);
 	uml_launch(&u, &res);
+	progress_end();
 	strv_free(&u.args);
 	strv_free(&u.reach_ro);
 	strv_free(&u.reach_rw);

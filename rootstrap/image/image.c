@@ -151,8 +151,10 @@ image_usage(const char *path, blk64_t *total, blk64_t *used,
 static int
 run_tool(const char *what, char *const *argv, int okmax, char **cause)
 {
-	int	 rc;
+	const char	*tool = strrchr(argv[0], '/');
+	int		 rc;
 
+	progress_update("%s (%s)", what, tool != NULL ? tool + 1 : argv[0]);
 	rc = spawn_run(argv, 0, 0, cause);
 	if (rc < 0)
 		return (-1);
@@ -246,6 +248,7 @@ image_shrink(const char *path, uint64_t freemb, char **cause)
 	char		*ignored = NULL;
 	int		 pass, fd;
 
+	progress_begin("shrinking the image:");
 	if (run_tool("checking before the shrink", fsck, 1, cause) != 0)
 		return (-1);
 	if (image_usage(path, &total, &used, &bs, cause) != 0)
@@ -278,6 +281,7 @@ image_shrink(const char *path, uint64_t freemb, char **cause)
 		return (-1);
 	}
 	close(fd);
+	progress_end();
 	log_info("shrunk to %llu MB, %llu MB free",
 	    (unsigned long long)total * bs / 1048576,
 	    (unsigned long long)(total - used) * bs / 1048576);

@@ -353,7 +353,9 @@ populate_from_tar(const char *image, const char *tarball, char **cause)
 	    r == ARCHIVE_WARN) {
 		if (populate_entry(p, a, e, &why) != 0)
 			goto out;
-		n++;
+		/* The caller's progress_begin says what the files are for. */
+		if (++n % 256 == 0)
+			progress_update("%zu files", n);
 	}
 	if (r != ARCHIVE_EOF) {
 		xasprintf(&why, "%s: %s", tarball, archive_error_string(a));
@@ -362,6 +364,7 @@ populate_from_tar(const char *image, const char *tarball, char **cause)
 	/* Damage past the archive's last entry fails it too. */
 	if (tarin_finish(t, &why) != 0)
 		goto out;
+	progress_end();
 	log_info("wrote %zu files from %s into the image", n, tarball);
 	rc = 0;
 out:

@@ -437,7 +437,10 @@ unpack_debs(const char *image, const struct debset *set, const env_t *debian,
 	if ((u.p = populate_open(image, image, cause)) == NULL)
 		return (-1);
 	f = inflate_start(set);
+	progress_begin("unpacking");
 	for (i = 0; i < set->n; i++) {
+		progress_update("%zu/%zu: %s", i + 1, set->n,
+		    set->v[i].package);
 		if ((x = inflate_take(f, i, cause)) == NULL ||
 		    unpack_deb(&u, &set->v[i], x, cause) != 0)
 			goto out;
@@ -449,6 +452,7 @@ unpack_debs(const char *image, const struct debset *set, const env_t *debian,
 	    (unsigned long long)u.files);
 	rc = 0;
 out:
+	progress_end();
 	inflate_stop(f);
 	dpkgdb_free(&u.db);
 	if (rc != 0)

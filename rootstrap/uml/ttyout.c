@@ -24,7 +24,8 @@
  * terminals, are pipes that a relay process (in our process group, so in
  * the foreground) copies to the terminal as the bytes come. The guest's
  * consoles are raw: the bytes pass unchanged, and UML never sees a
- * terminal to change.
+ * terminal to change. A progress line drawn before (run's "booting") is
+ * the relay's to erase, before the first byte it copies or as it ends.
  */
 
 /* Each pipe to its terminal until every writer is gone. */
@@ -51,11 +52,14 @@ relay(struct pollfd *pfd, const int *out, int n)
 				close(pfd[i].fd);
 				pfd[i].fd = -1;
 				open--;
-			} else
+			} else {
+				progress_clear();
 				/* A terminal gone: the rest is dropped. */
 				(void)fd_write_all(out[i], buf, len);
+			}
 		}
 	}
+	progress_clear();
 	return (0);
 }
 
@@ -98,6 +102,8 @@ ttyout_start(struct ttyout *t, char **cause)
 			close(wr[i]);
 		_exit(relay(pfd, out, n));
 	}
+	/* The progress line is on one of these terminals: the relay's now. */
+	progress_forget();
 	for (i = 0; i < n; i++) {
 		close(pfd[i].fd);
 		t->saved[out[i]] = fcntl(out[i], F_DUPFD_CLOEXEC, 10);

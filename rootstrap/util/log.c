@@ -50,10 +50,15 @@ tail_keep(const char *buf, size_t len)
 static void	 log_vwrite(int, const char *, const char *, va_list)
 		     printflike(3, 0);
 
-/* Best effort: the transcript has nowhere to report its own failure. */
+/*
+ * Best effort: the transcript has nowhere to report its own failure. A
+ * line for the terminal first erases the progress line there.
+ */
 static void
 write_all(int fd, const char *buf, size_t len)
 {
+	if (fd == STDOUT_FILENO || fd == STDERR_FILENO)
+		progress_clear();
 	(void)fd_write_all(fd, buf, len);
 }
 
@@ -81,7 +86,8 @@ log_steps_only(void)
  * The output of the programs a build runs (the UML console, e2fsck,
  * resize2fs): whole into the transcript; with log_steps_only(), only the
  * builder's own lines (one per module and mount) reach the terminal, not
- * dpkg's, the kernel's or e2fsck's.
+ * dpkg's, the kernel's or e2fsck's. Each whole line is shown to the
+ * progress display too, which counts the packages dpkg sets up.
  */
 void
 log_program(const char *buf, size_t len)
@@ -94,10 +100,12 @@ log_program(const char *buf, size_t len)
 
 	if (!log_steps_only()) {
 		log_write(buf, len);
-		return;
+		if (!progress_active())
+			return;
+	} else {
+		write_all(log_copy_fd, buf, len);
+		tail_keep(buf, len);
 	}
-	write_all(log_copy_fd, buf, len);
-	tail_keep(buf, len);
 	for (i = 0; i < len; i++) {
 		if (linelen < sizeof line)
 			line[linelen++] = buf[i];
@@ -105,7 +113,10 @@ log_program(const char *buf, size_t len)
 			overflow = 1;
 		if (buf[i] != '\n')
 			continue;
-		if (!overflow && linelen > sizeof step - 1 &&
+		if (!overflow)
+			progress_program_line(line, linelen - 1);
+		if (log_steps_only() && !overflow &&
+		    linelen > sizeof step - 1 &&
 		    memcmp(line, step, sizeof step - 1) == 0)
 			write_all(log_fd, line, linelen);
 		linelen = 0;
@@ -158,7 +169,7 @@ log_vwrite(int to_stderr, const char *tag, const char *fmt, va_list ap)
 	if (!to_stderr || log_fd != STDOUT_FILENO)
 		log_write(line, len);
 	if (to_stderr && log_fd != STDERR_FILENO)
-		(void)!write(STDERR_FILENO, line, len);
+		write_all(STDERR_FILENO, line, len);
 	free(line);
 	free(msg);
 }

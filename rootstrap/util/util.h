@@ -88,6 +88,17 @@ void		 log_write(const char *, size_t);
 void		 log_quote_tail(int);
 void		 log_program(const char *, size_t);
 int		 log_steps_only(void);
+
+/* progress.c: the live line on a terminal */
+void		 progress_init(int);
+int		 progress_active(void);
+void		 progress_begin(const char *);
+void		 progress_update(const char *, ...) printflike(1, 2);
+void		 progress_clear(void);
+void		 progress_forget(void);
+void		 progress_end(void);
+void		 progress_watch_setups(size_t);
+void		 progress_program_line(const char *, size_t);
 __attribute__((noreturn)) void fatal(const char *, ...) printflike(1, 2);
 
 /* file.c: whole files, directories, links */
