@@ -16,9 +16,7 @@ boot "$img" \
     'hostname -I' \
     'systemctl --failed --no-legend --plain | sed "s/^/failed: /"' \
     'dpkg --audit && echo audit-clean' \
-    'for u in modprobe@fuse systemd-modules-load; do
-	echo "condition $u $(systemctl show -p ConditionResult --value $u.service)"
-    done'
+    'for u in modprobe@fuse systemd-modules-load; do echo "condition $u $(systemctl show -p ConditionResult --value $u.service)"; done'
 has_line "/dev/tty0"
 has_line "rootstrap"
 has_line "/dev/ubda"
