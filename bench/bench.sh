@@ -226,4 +226,5 @@ done
 [ -s compare.txt ] && cat compare.txt
 echo "(runs: $runs, cold package caches; $(date -u +%Y-%m-%d); $(nproc) CPUs;"
 echo " the host's kernel: $HOST_KERNEL $("$HOST_KERNEL" --version 2>/dev/null);"
-echo " auto: $(sed -n 's/^rootstrap: kernel: //p' shipped-rootstrap-auto.log 2>/dev/null | cut -c1-60))"
+first=$(echo "$sets" | cut -d, -f1)
+echo " auto: $(sed -n 's/^rootstrap: kernel: //p' "$first-rootstrap-auto.log" 2>/dev/null | cut -c1-60))"
