@@ -321,10 +321,12 @@ uml_kernel_probe(const char *name, const char *cachedir,
 
 /*
  * The kernel calibrates its delay loop at every boot, about 45 ms of a
- * `rootstrap run` on the seccomp-mode kernel, to the same number on the
- * same host. The builder reads it from the kernel's log into the run
- * directory's lpj file; kept with the probe, later boots of this kernel
- * are given it (lpj=), and skip the calibration.
+ * `rootstrap run` on the seccomp-mode kernel, to much the same number on
+ * the same host (lower when the host is busy, as any boot's own would
+ * be; UML's drivers hardly use the loop). The builder reads it from the
+ * kernel's log into the run directory's lpj file; the first is kept with
+ * the probe, and later boots of this kernel are given it (lpj=) and skip
+ * the calibration.
  */
 void
 uml_kernel_keep_lpj(const struct uml_kernel *k, const char *rundir)
