@@ -33,6 +33,12 @@ while getopts n:ks: opt; do
 done
 shift $((OPTIND - 1))
 case $runs in ''|*[!0-9]*|0) echo "$0: -n: a whole number > 0" >&2; exit 2 ;; esac
+for set in $(echo "$sets" | tr , ' '); do
+	case $set in
+	shipped|heavy|build) ;;
+	*) echo "$0: -s: '$set' is not shipped, heavy or build" >&2; exit 2 ;;
+	esac
+done
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 : "${MIRROR:=http://deb.debian.org/debian}"
@@ -220,4 +226,5 @@ done
 [ -s compare.txt ] && cat compare.txt
 echo "(runs: $runs, cold package caches; $(date -u +%Y-%m-%d); $(nproc) CPUs;"
 echo " the host's kernel: $HOST_KERNEL $("$HOST_KERNEL" --version 2>/dev/null);"
-echo " auto: $(sed -n 's/^rootstrap: kernel: //p' shipped-rootstrap-auto.log 2>/dev/null | cut -c1-60))"
+first=$(echo "$sets" | cut -d, -f1)
+echo " auto: $(sed -n 's/^rootstrap: kernel: //p' "$first-rootstrap-auto.log" 2>/dev/null | cut -c1-60))"

@@ -31,6 +31,14 @@
  * or veritytab in an image rootstrap makes, no GPT on a ubd device, no
  * resume from hibernation. The others (fstab, getty, sysv, rc-local, the
  * kernel command line's debug and run options, system updates) stay.
+ *
+ * systemd starts modprobe@.service five times at boot (configfs, dm_mod,
+ * efi_pstore, fuse, loop) and systemd-modules-load.service, each a process
+ * on the CPU the console's getty waits for; under UML there is nothing to
+ * load unless the running kernel's modules are in the image
+ * (install_modules). A drop-in makes that their condition, which systemd
+ * checks itself, without a process: skipped, not failed, so what requires
+ * them still starts.
  */
 static const char *const idle_generators[] = {
 	"systemd-cryptsetup-generator",
@@ -84,6 +92,19 @@ static const char quiet_status[] =
 "[Manager]\n"
 "ShowStatus=error\n";
 
+/* Units with nothing to load without the running kernel's modules. */
+static const char *const module_loaders[] = {
+	"modprobe@.service",
+	"systemd-modules-load.service",
+	NULL
+};
+
+static const char modules_condition[] =
+"# Written by rootstrap: under UML only the running kernel's modules in\n"
+"# the image (the uml module's install_modules) can be loaded.\n"
+"[Unit]\n"
+"ConditionDirectoryNotEmpty=/lib/modules/%v\n";
+
 /* Remove every link matching a glob inside the target. */
 static void
 unlink_glob(const char *pattern)
@@ -132,5 +153,14 @@ uml_systemd(char **cause)
 	    file_symlink("/dev/null", SYSTEMD_ETC "/e2scrub_reap.service",
 	    cause) != 0)
 		return (-1);
+	for (i = 0; module_loaders[i] != NULL; i++) {
+		snprintf(shipped, sizeof shipped, "%s/lib/systemd/system/%s",
+		    GUEST_TARGET, module_loaders[i]);
+		snprintf(mask, sizeof mask, "%s/%s.d/rootstrap-uml.conf",
+		    SYSTEMD_ETC, module_loaders[i]);
+		if (lstat(shipped, &st) == 0 &&
+		    file_write(mask, modules_condition, 0644, cause) != 0)
+			return (-1);
+	}
 	return (0);
 }

@@ -222,6 +222,27 @@ run_status(const struct run *r)
 	return (status);
 }
 
+/*
+ * Whether our stdin goes to the command. Not a terminal: UML's console
+ * gives the guest no terminal of ours, and a relay reading one from
+ * outside the foreground would be stopped (SIGTTIN). Not /dev/null nor a
+ * closed one: the command gets the guest's /dev/null, the same end of
+ * input without a relay on either side (on the seccomp-mode kernel
+ * about a tenth of a `run`).
+ */
+static int
+stdin_to_relay(void)
+{
+	struct stat	 st, null;
+
+	if (fstat(STDIN_FILENO, &st) == -1 || isatty(STDIN_FILENO))
+		return (0);
+	if (S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && st.st_rdev == null.st_rdev)
+		return (0);
+	return (1);
+}
+
 static int
 cmd_run(int argc, char **argv)
 {
@@ -242,13 +263,7 @@ cmd_run(int argc, char **argv)
 	check_image(&r);
 	/* On a terminal (stderr): kernel=auto's fetch, then the boot. */
 	progress_init(STDERR_FILENO);
-	/*
-	 * Our stdin goes to the command unless it is a terminal: UML's
-	 * console gives the guest no terminal of ours, and a relay reading
-	 * one from outside the foreground would be stopped (SIGTTIN).
-	 */
-	r.spec.input = fcntl(STDIN_FILENO, F_GETFD) != -1 &&
-	    !isatty(STDIN_FILENO);
+	r.spec.input = stdin_to_relay();
 	spawn_init();
 	if (kernel_choose_default(r.kernel, &kn, &cause) != 0 ||
 	    kn.k.path == NULL)

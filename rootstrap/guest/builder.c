@@ -3,6 +3,7 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -171,6 +172,41 @@ power_off(void)
 		pause();
 }
 
+/*
+ * The kernel's delay-loop calibration, for the host to give later boots
+ * (uml_kernel_keep_lpj): the lpj= of "Calibrating delay loop... N
+ * BogoMIPS (lpj=L)" in its log, into the run directory's lpj file. A boot
+ * given lpj= says "(skipped)" instead, and nothing is written.
+ */
+static void
+note_lpj(const char *rundir)
+{
+	static const char	 measured[] = "Calibrating delay loop... ";
+	char			*log, *p, *path, *cause = NULL, num[32];
+	size_t			 len;
+	int			 size, n;
+
+	if ((size = klogctl(10, NULL, 0)) <= 0)	/* SYSLOG_ACTION_SIZE_BUFFER */
+		return;
+	log = xmalloc((size_t)size + 1);
+	if ((n = klogctl(3, log, size)) > 0) {	/* SYSLOG_ACTION_READ_ALL */
+		log[n] = '\0';
+		if ((p = strstr(log, measured)) != NULL &&
+		    (p = strstr(p, "(lpj=")) != NULL &&
+		    (len = strspn(p + 5, "0123456789")) > 0 &&
+		    len < sizeof num - 1 && p[5 + len] == ')') {
+			memcpy(num, p + 5, len);
+			num[len] = '\n';
+			num[len + 1] = '\0';
+			xasprintf(&path, "%s/lpj", rundir);
+			if (file_write(path, num, 0644, &cause) != 0)
+				free(cause);	/* only a boot's 45 ms */
+			free(path);
+		}
+	}
+	free(log);
+}
+
 static int
 builder_init(void)
 {
@@ -197,6 +233,7 @@ builder_init(void)
 		return (-1);
 	}
 	free(path);
+	note_lpj(rundir);
 	xasprintf(&path, "%s/run", rundir);
 	if (access(path, F_OK) == 0) {
 		if (runspec_read(&spec, path, &cause) != 0) {

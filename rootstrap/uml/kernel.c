@@ -187,6 +187,20 @@ probe_file(const char *cachedir, const char *path)
 	return (file);
 }
 
+/*
+ * Loops per jiffy, as the kernel's delay-loop calibration printed it: 0
+ * unless a plausible number (a guest wrote it; it is only kept if so).
+ */
+static unsigned long
+lpj_parse(const char *s)
+{
+	uint64_t	 v;
+
+	if (parse_uint(s, 100000000000ULL, &v) != 0 || v < 1000)
+		return (0);
+	return ((unsigned long)v);
+}
+
 static int
 probe_load(struct uml_kernel *k, const char *file)
 {
@@ -207,6 +221,8 @@ probe_load(struct uml_kernel *k, const char *file)
 			k->version = xstrdup(r.values.v[i]);
 		else if (strcmp(r.tags.v[i], "transport") == 0)
 			strv_add(&k->transports, r.values.v[i]);
+		else if (strcmp(r.tags.v[i], "lpj") == 0)
+			k->lpj = lpj_parse(r.values.v[i]);
 		else if (strcmp(r.tags.v[i], "has") == 0) {
 			k->hostfs |= strcmp(r.values.v[i], "hostfs") == 0;
 			k->ubd |= strcmp(r.values.v[i], "ubd") == 0;
@@ -231,10 +247,10 @@ probe_load(struct uml_kernel *k, const char *file)
 /* Only a kernel that passed: one that did not is asked again. */
 static void
 probe_store(const struct uml_kernel *k, const char *cachedir,
-    const char *file)
+    const char *file, unsigned long lpj)
 {
 	struct recfile	 r = { { 0 }, { 0 } };
-	char		*cause = NULL, *tmp;
+	char		*cause = NULL, *tmp, num[32];
 	size_t		 i;
 	int		 fd;
 
@@ -257,6 +273,10 @@ probe_store(const struct uml_kernel *k, const char *cachedir,
 		recfile_add(&r, "has", "eth");
 	if (k->elf)
 		recfile_add(&r, "has", "elf");
+	if (lpj > 0) {
+		snprintf(num, sizeof num, "%lu", lpj);
+		recfile_add(&r, "lpj", num);
+	}
 	/* Written whole under another name, then renamed over. */
 	xasprintf(&tmp, "%s.XXXXXX", file);
 	if ((fd = mkstemp(tmp)) != -1) {
@@ -289,10 +309,41 @@ uml_kernel_probe(const char *name, const char *cachedir,
 	file = probe_file(cachedir, k->path);
 	if (probe_load(k, file) != 0) {
 		probe_run(k);
-		probe_store(k, cachedir, file);
+		probe_store(k, cachedir, file, 0);
 	}
-	free(file);
+	if (file != NULL && k->is_uml) {
+		k->cachedir = xstrdup(cachedir);
+		k->probefile = file;
+	} else
+		free(file);
 	return (0);
+}
+
+/*
+ * The kernel calibrates its delay loop at every boot, about 45 ms of a
+ * `rootstrap run` on the seccomp-mode kernel, to much the same number on
+ * the same host (lower when the host is busy, as any boot's own would
+ * be; UML's drivers hardly use the loop). The builder reads it from the
+ * kernel's log into the run directory's lpj file; the first is kept with
+ * the probe, and later boots of this kernel are given it (lpj=) and skip
+ * the calibration.
+ */
+void
+uml_kernel_keep_lpj(const struct uml_kernel *k, const char *rundir)
+{
+	char		*path, *s;
+	unsigned long	 lpj;
+
+	if (k == NULL || k->probefile == NULL || k->lpj != 0 || rundir == NULL)
+		return;
+	xasprintf(&path, "%s/lpj", rundir);
+	if ((s = file_read(path, 64, NULL)) != NULL) {
+		s[strcspn(s, "\n")] = '\0';
+		if ((lpj = lpj_parse(s)) != 0)
+			probe_store(k, k->cachedir, k->probefile, lpj);
+	}
+	free(s);
+	free(path);
 }
 
 void
@@ -300,6 +351,8 @@ uml_kernel_free(struct uml_kernel *k)
 {
 	free(k->path);
 	free(k->version);
+	free(k->cachedir);
+	free(k->probefile);
 	strv_free(&k->transports);
 	memset(k, 0, sizeof *k);
 }

@@ -154,6 +154,10 @@ uml_argv(const struct uml *u, struct strv *argv)
 	}
 	if (!has_arg(&u->args, "initcall_blacklist="))
 		strv_add(argv, UML_SKIP_BENCHMARKS);
+	/* The delay loop as calibrated here before: uml_kernel_keep_lpj. */
+	if (u->probe != NULL && u->probe->lpj != 0 &&
+	    !has_arg(&u->args, "lpj="))
+		strv_addf(argv, "lpj=%lu", u->probe->lpj);
 	if (u->ubd0 != NULL)
 		strv_addf(argv, "ubd0=%s", u->ubd0);
 	if (u->init != NULL)
@@ -375,6 +379,8 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	}
 	spawn(&sp, &sr);
 	ttyout_stop(&tty);
+	if (u->init != NULL)
+		uml_kernel_keep_lpj(u->probe, u->rundir);
 	if (in_fd != -1) {
 		close(in_fd);
 		close(out_fd);

@@ -131,9 +131,15 @@ struct uml_kernel {
 	int		 legacy;	/* ethN= and its transports (< 6.16) */
 	int		 elf;		/* not a wrapper: legacy ones known */
 	struct strv	 transports;	/* slirp, tuntap, ..., vec */
+	unsigned long	 lpj;		/* its delay loop's calibration on
+					   this host, from a boot; 0: none */
+	char		*cachedir;	/* where the probe is kept, and */
+	char		*probefile;	/* its file; NULL: not kept */
 };
 int		 uml_kernel_probe(const char *, const char *,
 		     struct uml_kernel *);
+void		 uml_kernel_keep_lpj(const struct uml_kernel *,
+		     const char *);
 void		 uml_kernel_free(struct uml_kernel *);
 const char	*uml_tmpdir(void);
 
