@@ -127,13 +127,15 @@ slirp_host_on_link(void)
 	uint32_t		 a, m;
 	int			 found = 0;
 
-	if (inet_pton(AF_INET, SLIRP_HOST, &want) != 1 || getifaddrs(&ifa) != 0)
+	if (inet_pton(AF_INET, SLIRP_HOST, &want) != 1 ||
+	    getifaddrs(&ifa) != 0)
 		return (0);
 	for (i = ifa; i != NULL && !found; i = i->ifa_next) {
 		if (i->ifa_addr == NULL || i->ifa_netmask == NULL ||
 		    i->ifa_addr->sa_family != AF_INET)
 			continue;
-		a = ((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr.s_addr;
+		a = ((struct sockaddr_in *)(void *)i->ifa_addr)->
+		    sin_addr.s_addr;
 		m = ((struct sockaddr_in *)(void *)i->ifa_netmask)->
 		    sin_addr.s_addr;
 		found = m != 0 && (a & m) == (want.s_addr & m);
