@@ -4,7 +4,8 @@
 # reaches the mirror: rootstrap check's mirror test (the build's
 # preflight), the image cache's key, the host-side fetch, and apt in the
 # guest, on transport=user and over a host_if tap; written either way
-# (10.0.2.2 or 127.0.0.1), each side gets its own view.
+# (10.0.2.2 or 127.0.0.1), each side gets its own view; with
+# transport=none the host side too.
 #
 # The proxy is a real one, Debian's apt-cacher-ng, started by the test on
 # the host's loopback (libacng.sh). The builds run in a namespace whose
@@ -93,6 +94,11 @@ acng_refused_none "the host-side fetch"
 printf '[global]\nhttp_proxy=http://127.0.0.1:3128/\n' >host.conf
 run_status 0 in_ns $P "$ROOTSTRAP" -n -c host.conf x.img
 has "	http_proxy=http://10.0.2.2:3128/"
+# The README's line under transport=tuntap: the guest gets host=.
+printf '[global]\nhttp_proxy=http://10.0.2.2:3128/\n[network]\ntransport=tuntap\nhost=10.213.47.1\numl=10.213.47.2\n' >tt.conf
+run_status 0 in_ns $P "$ROOTSTRAP" -n -c tt.conf x.img
+has "	http_proxy=http://10.213.47.1:3128/"
+hasnt "http_proxy=http://10.0.2.2"
 # transport=tuntap through uml_net: host= exists only while UML runs, so
 # the host side asks the loopback.
 printf '[global]\nhttp_proxy=http://10.213.47.1:3128/\n[network]\ntransport=tuntap\nhost=10.213.47.1\numl=10.213.47.2\n[debian]\ncache=%s\n' \
@@ -102,6 +108,34 @@ acng_clear
 run_status 0 in_ns $P "$ROOTSTRAP" fetch -n -c tuntap.conf
 has "/debian/dists/bookworm/InRelease" relay-127.0.0.1.log
 acng_served dists/bookworm/InRelease "tuntap's host side"
+# transport=none: the guest has no network, and the README's line, written
+# for transport=user, still means the host's loopback on the host side.
+printf '[global]\nhttp_proxy=http://10.0.2.2:3128/\n[network]\ntransport=none\n[debian]\ncache=%s\n' \
+    "$TEST_TMP/cache-none" >none.conf
+mkdir cache-none
+acng_clear
+: >relay-127.0.0.1.log
+run_status 0 in_ns $P "$ROOTSTRAP" fetch -n -c none.conf
+hasnt "10.0.2.2"
+has "/debian/dists/bookworm/InRelease" relay-127.0.0.1.log
+acng_served dists/bookworm/InRelease "transport=none's host side"
+acng_served dists/bookworm/main/binary-amd64/ "transport=none's host side"
+# Unless the host is on a network holding 10.0.2.2 (a VM behind
+# VirtualBox's NAT): there it is a real neighbour, here the address of a
+# veth in the namespace with a relay of its own, and the fetch asks it as
+# written.
+if ip -n $P link add nat0 type veth peer name nat1 &&
+    ip -n $P addr add 10.0.2.2/24 dev nat0 &&
+    ip -n $P link set nat0 up &&
+    net_relay $P 10.0.2.2 3128 "$TEST_TMP/relay.sock" relay-10.0.2.2.log; then
+	: >relay-127.0.0.1.log
+	run_status 0 in_ns $P "$ROOTSTRAP" fetch -n -c none.conf
+	has "/debian/dists/bookworm/InRelease" relay-10.0.2.2.log
+	check "the loopback's relay was not asked" test ! -s relay-127.0.0.1.log
+else
+	not_ok "could not give the namespace 10.0.2.2"
+fi
+ip -n $P link del nat0 2>/dev/null
 
 # The guest's path: a module that runs apt-get update through
 # $http_proxy, into scratch directories on the image (the host's files,

@@ -9,7 +9,9 @@
 # (Offlinemode: 1: it answers from its cache or not at all): the second
 # build succeeds, every package it fetched is a hit in apt-cacher-ng's
 # log, nothing was downloaded from the mirror, and the two images are the
-# same, byte for byte (source_date_epoch), under the same image cache key.
+# same, byte for byte (source_date_epoch), under the same image cache key,
+# though each machine has its checkout, and its package cache, in a
+# directory of its own.
 . "$TEST_SRCDIR/libtest.sh"
 . "$TEST_SRCDIR/libnet.sh"
 . "$TEST_SRCDIR/libacng.sh"
@@ -53,26 +55,28 @@ check "the README's line sets the proxy" \
   printf '[network]\ntransport=user\n';
   printf '[debian]\ndist=bookworm\nvariant=minbase\n'; } >base.conf
 
-# Both machines build root_fs from the same ./rootstrap.conf in the same
-# directory (job/, as a CI job's checkout), whose package cache is debs/.
-mkdir job
-{ cat base.conf; printf 'cache=%s\n' "$TEST_TMP/debs"; cat proxy.conf; } \
-    >job/rootstrap.conf
+# Each machine builds root_fs from its checkout's ./rootstrap.conf, the
+# same file but for the package cache, which is in the checkout: job-a/
+# and job-b/, as two CI machines' checkouts in different places.
+for n in a b; do
+	mkdir "job-$n"
+	{ cat base.conf; printf 'cache=%s\n' "$TEST_TMP/job-$n/debs"
+	  cat proxy.conf; } >"job-$n/rootstrap.conf"
+done
 
-# build NAME: machine NAME builds job/root_fs, kept as NAME.img, starting
-# with an empty package cache (kept as debs-NAME) and its own image cache
+# build NAME: machine NAME builds job-NAME/root_fs, kept as NAME.img,
+# starting with an empty package cache and its own image cache
 # (images-NAME), in the namespace.
 build() {
-	mkdir debs "images-$1"
+	mkdir "job-$1/debs" "images-$1"
 	: >"$ACNG_LOG"
-	run_status 0 sh -c "cd job && exec ip netns exec $P env \
+	run_status 0 sh -c "cd job-$1 && exec ip netns exec $P env \
 	    ROOTSTRAP_CACHE='$TEST_TMP/images-$1' '$ROOTSTRAP' \
 	    -o '$TEST_TMP/$1.log' root_fs"
 	show "$1.log" 5
-	mv job/root_fs "$1.img"
+	mv "job-$1/root_fs" "$1.img"
 	cp "$ACNG_LOG" "acng-$1.log"
-	mv debs "debs-$1"
-	ls "debs-$1" | grep -c '\.deb$' >"$1.ndebs"
+	ls "job-$1/debs" | grep -c '\.deb$' >"$1.ndebs"
 }
 
 # debs_served NAME HOW: every .deb machine NAME fetched went through
@@ -125,23 +129,24 @@ grep -h '^rootstrap: stored in the image cache as ' a.log >a.key
 grep -h '^rootstrap: stored in the image cache as ' b.log >b.key
 check "both image caches keep it under one key ($(cat a.key))" \
     sh -c "test -s a.key && cmp a.key b.key"
-# The README's CI cache key, run as written in the job's directory: the
+# The README's CI cache key, run as written in machine a's checkout: the
 # key b's image is stored under, and a hit in b's image cache.
 mkdir bin
 ln -s "$ROOTSTRAP" bin/rootstrap
 { readme_example many-machines-ci-key; echo 'echo "key $key"'; } >key.sh
-(cd job && in_ns $P env PATH="$TEST_TMP/bin:$PATH" \
+(cd job-a && in_ns $P env PATH="$TEST_TMP/bin:$PATH" \
     ROOTSTRAP_CACHE="$TEST_TMP/images-b" sh -e ../key.sh) >ci.out 2>&1
 key=$(sed -n 's/^key //p' ci.out)
 check "the README's CI key is the image cache's ($key)" \
     sh -c "echo '$key' | grep -Eqx '[0-9a-f]{64}' &&
 	grep -q ' as $(echo "$key" | cut -c1-16)\$' b.key"
 [ -n "$key" ] || show ci.out
-(cd job && in_ns $P env ROOTSTRAP_CACHE="$TEST_TMP/images-b" \
+(cd job-a && in_ns $P env ROOTSTRAP_CACHE="$TEST_TMP/images-b" \
     "$ROOTSTRAP" -n root_fs) >ci.plan 2>&1
 has "cache: $key (hit)" ci.plan
 net_cleanup
 wait
-nothing_left job
+nothing_left job-a
+nothing_left job-b
 
 finish

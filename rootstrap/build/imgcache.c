@@ -97,13 +97,35 @@ runtime_key(const char *kv)
 }
 
 /*
+ * Keys that say where a build runs, not what it makes, left out of every
+ * key (and of a reproducible image's UUID) so that two machines, or two
+ * checkouts, share one: the directory the modules start in
+ * (ROOTSTRAP_WORKDIR), where they were found (modulepath: the files found
+ * are hashed themselves), and where the stock debian step keeps its
+ * packages (cache: each is checked against the signed index, so the
+ * directory holding it changes nothing). A user module may read its own
+ * files relative to those paths, but the path never captured what they
+ * hold either: only the module's own file is in the key (README, "The
+ * image cache"). A user module's own cache= key stays: what it means is
+ * the module's business. (s is NULL for the [network] settings.)
+ */
+static int
+place_key(const struct step *s, const char *kv)
+{
+	if (strncmp(kv, "ROOTSTRAP_WORKDIR=", 18) == 0 ||
+	    strncmp(kv, "modulepath=", 11) == 0)
+		return (1);
+	return (s != NULL && s->stock != NULL && s->stock->reads_archive &&
+	    strncmp(kv, "cache=", 6) == 0);
+}
+
+/*
  * The configuration part of a build's identity: the first n steps' names
- * and environments (sorted, without the per-build paths). With HASH_FILES
- * module files are hashed too, and runtime_key()s kept. With HASH_STAGE,
- * only what can change the image by step n: not the step that gives the
- * network (it only decides how the guest reaches the mirror), nor the
- * keys of later steps (modules=, freespace, modulepath: a module it finds
- * before the stage is hashed as a file).
+ * and environments (sorted, without the per-build paths and place_key()s).
+ * With HASH_FILES module files are hashed too, and runtime_key()s kept.
+ * With HASH_STAGE, only what can change the image by step n: not the step
+ * that gives the network (it only decides how the guest reaches the
+ * mirror), nor the keys of later steps (modules=, freespace).
  */
 #define HASH_FILES	0x1
 #define HASH_STAGE	0x2
@@ -113,7 +135,7 @@ hash_steps(struct sha256_ctx *h, const struct plan *p, size_t n, int how,
     char **cause)
 {
 	static const char *const later[] = { "modules=", "freespace=",
-	    "modulepath=", NULL };
+	    NULL };
 	struct strv		 env = { 0 };
 	const struct step	*s;
 	size_t			 i, j, k;
@@ -135,6 +157,7 @@ hash_steps(struct sha256_ctx *h, const struct plan *p, size_t n, int how,
 			}
 			if (strncmp(s->env.v[j], "ROOTSTRAP_IMAGE=", 16) != 0 &&
 			    strncmp(s->env.v[j], "ROOTSTRAP_RUNDIR=", 17) != 0 &&
+			    !place_key(s, s->env.v[j]) &&
 			    (!(how & HASH_STAGE) || later[k] == NULL) &&
 			    ((how & HASH_FILES) || !runtime_key(s->env.v[j])))
 				strv_add(&env, s->env.v[j]);
@@ -158,7 +181,8 @@ hash_plan(struct sha256_ctx *h, const struct plan *p, int files,
 	if (hash_steps(h, p, p->nsteps, files ? HASH_FILES : 0, cause) != 0)
 		return (-1);
 	for (j = 0; j < p->net.n; j++) {
-		if (files || !runtime_key(p->net.v[j]))
+		if (!place_key(NULL, p->net.v[j]) &&
+		    (files || !runtime_key(p->net.v[j])))
 			hash_str(h, p->net.v[j]);
 	}
 	return (0);

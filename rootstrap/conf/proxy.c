@@ -3,7 +3,14 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
+#include <ifaddrs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +24,12 @@
  * transport=user or slirp the guest reaches the host's loopback at the
  * gateway, 10.0.2.2; with transport=tuntap the host is host=, an address
  * that exists on the host only while UML runs, unless host_if names a tap
- * made beforehand. So each *_proxy key is written for each side: the
- * host's environments (global, debian) get the host's view, every step
- * the guest's, whichever of the two the user wrote.
+ * made beforehand; with transport=none the guest has no network and
+ * only the host uses the proxy. So each *_proxy key is written for each
+ * side: the host's environments (global, debian) get the host's view,
+ * every step the guest's, whichever of the two the user wrote; and
+ * 10.0.2.2, the README's form, means the host's loopback under every
+ * transport (SLIRP_HOST).
  */
 
 static const char *const proxy_keys[] = { "http_proxy", "https_proxy",
@@ -98,26 +108,67 @@ match_exact(const char *host, size_t len, const char *name)
 }
 
 /*
+ * The user transport's name for the host, 10.0.2.2, the one the README's
+ * examples write. Under transport=none (or no network module) and
+ * transport=tuntap the guest does not know the host by it, so a proxy
+ * written that way means the host's loopback there too (the user changed
+ * the transport, not the proxy line); unless the host itself is on a
+ * network holding 10.0.2.2 (a VM under VirtualBox's NAT), where it is a
+ * real neighbour and stays as written.
+ */
+#define SLIRP_HOST	"10.0.2.2"
+
+/* Whether one of the host's IPv4 networks holds SLIRP_HOST. */
+static int
+slirp_host_on_link(void)
+{
+	struct ifaddrs		*ifa, *i;
+	struct in_addr		 want;
+	uint32_t		 a, m;
+	int			 found = 0;
+
+	if (inet_pton(AF_INET, SLIRP_HOST, &want) != 1 ||
+	    getifaddrs(&ifa) != 0)
+		return (0);
+	for (i = ifa; i != NULL && !found; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_netmask == NULL ||
+		    i->ifa_addr->sa_family != AF_INET)
+			continue;
+		a = ((struct sockaddr_in *)(void *)i->ifa_addr)->
+		    sin_addr.s_addr;
+		m = ((struct sockaddr_in *)(void *)i->ifa_netmask)->
+		    sin_addr.s_addr;
+		found = m != 0 && (a & m) == (want.s_addr & m);
+	}
+	freeifaddrs(ifa);
+	return (found);
+}
+
+/*
  * The guest's name for the host's loopback under net's transport (NULL:
  * none, no guest network), and whether the host reaches the proxy by that
  * same name without rewriting it (a host_if tap is there before UML).
+ * *other is SLIRP_HOST where it is a second name for the host's loopback
+ * (see there), else NULL.
  */
 static const char *
-guest_alias(const env_t *net, int *host_has_it)
+guest_alias(const env_t *net, int *host_has_it, const char **other)
 {
 	const char	*t = env_get(net, "transport");
 	const char	*v;
 
 	*host_has_it = 0;
-	if (t == NULL)
-		return (NULL);
-	if (strcmp(t, "user") == 0 || strcmp(t, "slirp") == 0)
+	*other = NULL;
+	if (t != NULL && (strcmp(t, "user") == 0 || strcmp(t, "slirp") == 0))
 		return ((v = env_get(net, "gateway")) != NULL && *v != '\0' ?
-		    v : "10.0.2.2");
-	if (strcmp(t, "tuntap") == 0) {
+		    v : SLIRP_HOST);
+	if (!slirp_host_on_link())
+		*other = SLIRP_HOST;
+	if (t != NULL && strcmp(t, "tuntap") == 0) {
 		*host_has_it = (v = env_get(net, "host_if")) != NULL &&
 		    *v != '\0';
-		return (env_get(net, "host"));
+		return ((v = env_get(net, "host")) != NULL && *v != '\0' ?
+		    v : NULL);
 	}
 	return (NULL);
 }
@@ -139,23 +190,46 @@ rewrite_env(env_t *env, const char *key, const char *alias, int to_host)
 	free(s);
 }
 
-/* After the plan is made: each side's view of the proxy keys. */
+/* A guest's key written as other (SLIRP_HOST), as the guest reaches it. */
+static void
+rewrite_other(env_t *env, const char *key, const char *other,
+    const char *alias)
+{
+	char	*s;
+
+	if ((s = url_rewrite(env_get(env, key), match_exact, other,
+	    alias)) != NULL)
+		env_set(env, key, s);
+	free(s);
+}
+
+/*
+ * After the plan is made: each side's view of the proxy keys, for every
+ * transport. With none the guest has no network, so only the host's
+ * view changes.
+ */
 void
 plan_resolve_proxies(struct plan *p)
 {
-	const char	*alias;
+	const char	*alias, *other;
 	size_t		 i, k;
 	int		 host_has_it;
 
-	if ((alias = guest_alias(&p->net, &host_has_it)) == NULL ||
-	    *alias == '\0')
-		return;
+	alias = guest_alias(&p->net, &host_has_it, &other);
 	for (k = 0; proxy_keys[k] != NULL; k++) {
-		if (!host_has_it) {
+		if (alias != NULL && !host_has_it) {
 			rewrite_env(&p->global, proxy_keys[k], alias, 1);
 			rewrite_env(&p->debian, proxy_keys[k], alias, 1);
 		}
-		for (i = 0; i < p->nsteps; i++)
+		if (other != NULL) {
+			rewrite_env(&p->global, proxy_keys[k], other, 1);
+			rewrite_env(&p->debian, proxy_keys[k], other, 1);
+		}
+		for (i = 0; alias != NULL && i < p->nsteps; i++) {
 			rewrite_env(&p->steps[i].env, proxy_keys[k], alias, 0);
+			if (other != NULL)
+				rewrite_other(&p->steps[i].env, proxy_keys[k],
+				    other, alias);
+		}
 	}
 }
