@@ -389,7 +389,7 @@ build_stage(struct build *b)
 	if (b->cachedir == NULL || (b->stage = stage_step(&b->plan)) < 0)
 		return (0);
 	if ((b->stagekey = imgcache_stage_key(&b->plan, b->stage, b->builder,
-	    b->kernel.k.path, b->o->umlextra, &cause)) == NULL) {
+	    &b->kernel, b->o->umlextra, &cause)) == NULL) {
 		free(cause);
 		return (0);
 	}

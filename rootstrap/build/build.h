@@ -40,6 +40,7 @@ struct build_opts {
 struct kernel {
 	struct uml_kernel k;		/* k.path is what runs */
 	char		*origin;	/* where it came from, one line */
+	char		*identity;	/* the packages it is; NULL: its file */
 };
 
 /* A build under way. */
@@ -103,10 +104,10 @@ void		 reproduce(struct build *, long long, uint64_t);
 
 /* imgcache.c: builds kept, keyed by everything that made them */
 char		*imgcache_dir(void);
-char		*imgcache_key(const struct plan *, const char *, const char *,
-		     const char *, char **);
+char		*imgcache_key(const struct plan *, const char *,
+		     const struct kernel *, const char *, char **);
 char		*imgcache_stage_key(const struct plan *, size_t, const char *,
-		     const char *, const char *, char **);
+		     const struct kernel *, const char *, char **);
 int		 imgcache_lookup(const char *, const char *, char **,
 		     char **);
 int		 imgcache_put(const char *, const char *, const char *,

@@ -107,16 +107,32 @@ runtime_key(const char *kv)
  * files relative to those paths, but the path never captured what they
  * hold either: only the module's own file is in the key (README, "The
  * image cache"). A user module's own cache= key stays: what it means is
- * the module's business. (s is NULL for the [network] settings.)
+ * the module's business. Nor where the kernel is (kernel=): what it is
+ * goes in the key itself (hash_programs). (s is NULL for the [network]
+ * settings.)
  */
 static int
 place_key(const struct step *s, const char *kv)
 {
 	if (strncmp(kv, "ROOTSTRAP_WORKDIR=", 18) == 0 ||
-	    strncmp(kv, "modulepath=", 11) == 0)
+	    strncmp(kv, "modulepath=", 11) == 0 ||
+	    strncmp(kv, "kernel=", 7) == 0)
 		return (1);
 	return (s != NULL && s->stock != NULL && s->stock->reads_archive &&
 	    strncmp(kv, "cache=", 6) == 0);
+}
+
+/*
+ * The stock debian step's keyring=: a file whose content, not its path,
+ * goes in the key (hash_keyring). It decides only whether the mirror is
+ * trusted, not what the image holds, so a reproducible image's UUID
+ * leaves it out.
+ */
+static int
+keyring_key(const struct step *s, const char *kv)
+{
+	return (s->stock != NULL && s->stock->reads_archive &&
+	    strncmp(kv, "keyring=", 8) == 0);
 }
 
 /*
@@ -129,6 +145,28 @@ place_key(const struct step *s, const char *kv)
  */
 #define HASH_FILES	0x1
 #define HASH_STAGE	0x2
+
+/*
+ * The keyring the stock debian step checks the mirror with, by its
+ * content: a copy of the same keyring elsewhere is the same keyring (an
+ * empty keyring= is Debian's, as in archive/debset.c).
+ */
+static int
+hash_keyring(struct sha256_ctx *h, const char *kv, char **cause)
+{
+	const char	*path = kv + strlen("keyring=");
+	char		*why = NULL;
+
+	if (*path == '\0')
+		path = "/usr/share/keyrings/debian-archive-keyring.gpg";
+	hash_str(h, "keyring");
+	if (sha256_update_file(h, path, NULL, &why) != 0) {
+		xasprintf(cause, "[debian] keyring: %s", why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
 
 static int
 hash_steps(struct sha256_ctx *h, const struct plan *p, size_t n, int how,
@@ -150,6 +188,14 @@ hash_steps(struct sha256_ctx *h, const struct plan *p, size_t n, int how,
 		    sha256_update_file(h, s->path, NULL, cause) != 0)
 			return (-1);
 		for (j = 0; j < s->env.n; j++) {
+			if (keyring_key(s, s->env.v[j])) {
+				if ((how & HASH_FILES) &&
+				    hash_keyring(h, s->env.v[j], cause) != 0) {
+					strv_free(&env);
+					return (-1);
+				}
+				continue;
+			}
 			for (k = 0; (how & HASH_STAGE) && later[k] != NULL; k++) {
 				if (strncmp(s->env.v[j], later[k],
 				    strlen(later[k])) == 0)
@@ -217,16 +263,19 @@ plan_uuids(const struct plan *p, char uuid[37], char seed[37])
 
 /*
  * What runs a build: rootstrap's version, the builder and the shortcut
- * beside it (which it binds into the target), and the kernel. (The epoch
- * is in the plan: every step's SOURCE_DATE_EPOCH.)
+ * beside it (which it binds into the target), and the kernel by what it
+ * is, not where it is: kernel=auto's fetched kernel by its packages'
+ * names, versions and SHA256s (kernel.c: patched to run here, its bytes
+ * name the directory it is in), any other by its content (some 30 MB,
+ * hashed in some 50 ms: not worth a cache of digests). (The epoch is in
+ * the plan: every step's SOURCE_DATE_EPOCH.)
  */
 static int
-hash_programs(struct sha256_ctx *h, const char *builder, const char *kernel,
-    char **cause)
+hash_programs(struct sha256_ctx *h, const char *builder,
+    const struct kernel *kn, char **cause)
 {
-	struct stat	 st;
 	const char	*slash;
-	char		*s, *shortcut;
+	char		*shortcut;
 
 	hash_str(h, PACKAGE_VERSION);
 	if (sha256_update_file(h, builder, NULL, cause) != 0)
@@ -241,15 +290,17 @@ hash_programs(struct sha256_ctx *h, const char *builder, const char *kernel,
 		}
 		free(shortcut);
 	}
-	if (stat(kernel, &st) != 0) {
-		xasprintf(cause, "%s: %s", kernel, strerror(errno));
+	if (kn->identity != NULL) {
+		hash_str(h, "kernel packages");
+		hash_str(h, kn->identity);
+		return (0);
+	}
+	if (kn->k.path == NULL) {
+		xasprintf(cause, "no kernel (%s)", kn->origin);
 		return (-1);
 	}
-	xasprintf(&s, "%s %lld %lld", kernel, (long long)st.st_size,
-	    (long long)st.st_mtime);
-	hash_str(h, s);
-	free(s);
-	return (0);
+	hash_str(h, "kernel file");
+	return (sha256_update_file(h, kn->k.path, NULL, cause));
 }
 
 static char *
@@ -273,8 +324,8 @@ hash_hex(struct sha256_ctx *h)
  * cached.
  */
 char *
-imgcache_key(const struct plan *p, const char *builder, const char *kernel,
-    const char *extra, char **cause)
+imgcache_key(const struct plan *p, const char *builder,
+    const struct kernel *kernel, const char *extra, char **cause)
 {
 	struct sha256_ctx	 h;
 
@@ -299,7 +350,7 @@ imgcache_key(const struct plan *p, const char *builder, const char *kernel,
  */
 char *
 imgcache_stage_key(const struct plan *p, size_t last, const char *builder,
-    const char *kernel, const char *extra, char **cause)
+    const struct kernel *kernel, const char *extra, char **cause)
 {
 	struct sha256_ctx	 h;
 
@@ -389,7 +440,7 @@ imgcache_reuse(struct build *b)
 		    "or --no-cache)", cause);
 	}
 	if ((b->cachekey = imgcache_key(&b->plan, b->builder,
-	    b->kernel.k.path, b->o->umlextra, &cause)) == NULL) {
+	    &b->kernel, b->o->umlextra, &cause)) == NULL) {
 		log_warnx("image cache not used: %s", cause);
 		free(cause);
 		return (0);
@@ -538,7 +589,7 @@ dry_run_stage(struct build *b, const char *dir)
 	if ((last = stage_step(&b->plan)) < 0)
 		return;
 	if ((key = imgcache_stage_key(&b->plan, (size_t)last, b->builder,
-	    b->kernel.k.path, b->o->umlextra, &cause)) == NULL) {
+	    &b->kernel, b->o->umlextra, &cause)) == NULL) {
 		printf("stage: not used: %s\n", cause);
 		free(cause);
 		return;
@@ -572,7 +623,7 @@ imgcache_dry_run(struct build *b)
 		free(dir);
 		return;
 	}
-	if ((key = imgcache_key(&b->plan, b->builder, b->kernel.k.path,
+	if ((key = imgcache_key(&b->plan, b->builder, &b->kernel,
 	    b->o->umlextra, &cause)) == NULL) {
 		printf("cache: not used: %s\n", cause);
 		free(cause);

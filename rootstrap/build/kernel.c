@@ -140,12 +140,17 @@ out:
 	return (rc);
 }
 
-/* Where the kernel came from, for rootstrap check and the transcript. */
+/*
+ * Where the kernel came from, for rootstrap check and the transcript
+ * (origin), and what it is, for the image cache key (identity): the
+ * packages' names, versions and SHA256s, the same wherever the cache is,
+ * though the patched binary names its directory.
+ */
 static int
 fast_origin(const char *dir, const struct debset *set, const env_t *env,
     char **cause)
 {
-	char	*path, *text, *sha[2];
+	char	*path, *text, *ident, *sha[2];
 	size_t	 i;
 	int	 rc;
 
@@ -153,7 +158,7 @@ fast_origin(const char *dir, const struct debset *set, const env_t *env,
 		sha[i] = control_field(set->v[i].control,
 		    strlen(set->v[i].control), "SHA256");
 	path = path_join(dir, "lib");
-	if (access(path, F_OK) == 0)
+	if (access(path, F_OK) == 0) {
 		xasprintf(&text, "%s %s (SHA256 %s) from %s %s, verified "
 		    "against its signed InRelease; its interpreter and run "
 		    "path set to %s's C library, %s %s (SHA256 %s), in %s\n",
@@ -161,15 +166,28 @@ fast_origin(const char *dir, const struct debset *set, const env_t *env,
 		    env_get(env, "mirror"), env_get(env, "dist"),
 		    env_get(env, "dist"), set->v[1].package,
 		    set->v[1].version, sha[1], path);
-	else
+		xasprintf(&ident, "%s %s %s\n%s %s %s\n", set->v[0].package,
+		    set->v[0].version, sha[0], set->v[1].package,
+		    set->v[1].version, sha[1]);
+	} else {
 		xasprintf(&text, "%s %s (SHA256 %s) from %s %s, verified "
 		    "against its signed InRelease\n", set->v[0].package,
 		    set->v[0].version, sha[0], env_get(env, "mirror"),
 		    env_get(env, "dist"));
+		xasprintf(&ident, "%s %s %s\n", set->v[0].package,
+		    set->v[0].version, sha[0]);
+	}
 	free(path);
-	path = path_join(dir, "origin");
-	rc = file_write(path, text, 0644, cause);
+	/* identity first: origin says the directory is whole. */
+	path = path_join(dir, "identity");
+	rc = file_write(path, ident, 0644, cause);
 	free(path);
+	if (rc == 0) {
+		path = path_join(dir, "origin");
+		rc = file_write(path, text, 0644, cause);
+		free(path);
+	}
+	free(ident);
 	free(text);
 	free(sha[0]);
 	free(sha[1]);
@@ -376,6 +394,11 @@ kernel_choose(const env_t *global, const env_t *debian, int fetch,
 				if (kn->origin == NULL)
 					kn->origin = xstrdup(fast);
 				kn->origin[strcspn(kn->origin, "\n")] = '\0';
+				/* None in a cache from before it was kept. */
+				xasprintf(&origin, "%s/%s/identity", top,
+				    suite);
+				kn->identity = file_read(origin, 65536, NULL);
+				free(origin);
 				free(fast);
 				free(top);
 				return (0);
@@ -447,5 +470,6 @@ kernel_free(struct kernel *kn)
 {
 	uml_kernel_free(&kn->k);
 	free(kn->origin);
+	free(kn->identity);
 	memset(kn, 0, sizeof *kn);
 }
