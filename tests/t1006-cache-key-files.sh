@@ -65,28 +65,39 @@ printf 'x' >>xdg3/rootstrap/kernels/sid-1um1/linux.uml
 keys xdg3 auto "$TEST_TMP/k1.gpg" auto3
 check "the same packages, a binary patched otherwise: one key" \
     cmp auto1 auto3
-auto_kernel xdg4 1um2
-keys xdg4 auto "$TEST_TMP/k1.gpg" auto4
+# Another version in the same place, the binary untouched.
+printf 'user-mode-linux 1um2 %s\n' "$(echo 1um2 | sha256sum | cut -c1-64)" \
+    >xdg1/rootstrap/kernels/sid-1um1/identity
+keys xdg1 auto "$TEST_TMP/k1.gpg" auto4
 check "another version of the auto kernel: another key" \
     sh -c '! cmp -s auto1 auto4'
 
 # kernel= a path: by its content.
-mkdir a b
+mkdir a b c
 cp "$uml" a/linux.uml
 cp "$uml" b/linux.uml
 touch -d @1 b/linux.uml
-{ cat "$uml"; printf 'x'; } >b/other.uml
-chmod +x b/other.uml
 keys xdg1 "$TEST_TMP/a/linux.uml" "$TEST_TMP/k1.gpg" path1
 keys xdg1 "$TEST_TMP/b/linux.uml" "$TEST_TMP/k1.gpg" path2
-keys xdg1 "$TEST_TMP/b/other.uml" "$TEST_TMP/k1.gpg" path3
 check "kernel= a copy elsewhere of the same binary: one key" \
     cmp path1 path2
-check "kernel= another binary: another key" sh -c '! cmp -s path1 path3'
+# Another binary at the same path, of the same size and time: its last
+# byte (in the section headers, which nothing loads) changed.
+cp -p b/linux.uml c/linux.uml
+size=$(wc -c <c/linux.uml)
+last=$(tail -c1 c/linux.uml | od -An -tu1 | tr -d ' ')
+printf "\\$(printf %o $(((last + 1) % 256)))" |
+    dd of=b/linux.uml bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+touch -r c/linux.uml b/linux.uml
+keys xdg1 "$TEST_TMP/b/linux.uml" "$TEST_TMP/k1.gpg" path3
+check "kernel= another binary (same path, size, time): another key" \
+    sh -c '! cmp -s path2 path3'
 
 # The keyring: by its content.
 keys xdg1 "$TEST_TMP/a/linux.uml" "$TEST_TMP/elsewhere/k1.gpg" ring1
-keys xdg1 "$TEST_TMP/a/linux.uml" "$TEST_TMP/k2.gpg" ring2
 check "a copy elsewhere of the same keyring: one key" cmp path1 ring1
-check "another keyring: another key" sh -c '! cmp -s path1 ring2'
+cp k2.gpg elsewhere/k1.gpg
+keys xdg1 "$TEST_TMP/a/linux.uml" "$TEST_TMP/elsewhere/k1.gpg" ring2
+check "another keyring at the same path: another key" \
+    sh -c '! cmp -s ring1 ring2'
 finish
