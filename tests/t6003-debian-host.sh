@@ -39,14 +39,16 @@ cmp -s ref.pkgs host.pkgs || diff ref.pkgs host.pkgs | sed 's/^/#   /'
 check "every package is installed" test "$(grep -vc ' ii $' host.pkgs)" = 0
 
 # The same files, but for what the uml module writes (fstab, hostname,
-# hosts, the network, gettys, hwclock), what records debootstrap's run and
-# the .debs it keeps (the image is built with clean=yes).
+# hosts, the network, gettys, hwclock, the module loaders' drop-ins),
+# what records debootstrap's run and the .debs it keeps (the image is
+# built with clean=yes).
 allowed='^\./run/|^\./lost\+found$|^\./var/log/bootstrap\.log$'
 allowed="$allowed|^\\./var/lib/apt/lists/|^\\./var/cache/apt/archives/[^/]*\\.deb\$"
 allowed="$allowed|^\\./etc/(fstab|hostname|hosts|resolv\\.conf)\$"
 allowed="$allowed|^\\./etc/rc.\\.d/...hwclock\\.sh\$|^\\./etc/systemd/network/10-rootstrap"
 allowed="$allowed|^\\./etc/systemd/system/(getty-static|hwclock|e2scrub_reap|getty@tty0)\\.service\$"
 allowed="$allowed|^\\./etc/systemd/system\\.conf\\.d(/rootstrap-uml\\.conf)?\$"
+allowed="$allowed|^\\./etc/systemd/system/(modprobe@|systemd-modules-load)\\.service\\.d(/rootstrap-uml\\.conf)?\$"
 allowed="$allowed|^\\./etc/systemd/system-generators(/systemd-[a-z-]*-generator)?\$"
 allowed="$allowed|^\\./etc/systemd/system/getty\\.target\\.wants/getty@tty[01]\\.service\$"
 allowed="$allowed|^\\./etc/systemd/system/multi-user\\.target\\.wants/systemd-networkd\\.service\$"
