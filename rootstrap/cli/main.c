@@ -20,6 +20,10 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_build_entry,
 	&cmd_run_entry,
+	&cmd_start_entry,
+	&cmd_exec_entry,
+	&cmd_stop_entry,
+	&cmd_ls_entry,
 	&cmd_boot_entry,
 	&cmd_cache_entry,
 	&cmd_check_entry,
