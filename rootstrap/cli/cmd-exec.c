@@ -195,11 +195,34 @@ exec_answer(const struct exec *x, struct buf *in, int *saw_exit)
 	return (status);
 }
 
+/* As much of out as the socket takes now; all of it sent: emptied. */
+static void
+send_some(int fd, struct buf *out, size_t *sent)
+{
+	ssize_t	 n;
+
+	while (*sent < out->len) {
+		n = send(fd, out->s + *sent, out->len - *sent, MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno != EAGAIN)
+			*sent = out->len;	/* gone: its answer will say */
+		if (n == -1)
+			break;
+		*sent += (size_t)n;
+	}
+	if (*sent == out->len) {
+		buf_free(out);
+		*sent = 0;
+	}
+}
+
 static int
 cmd_exec(int argc, char **argv)
 {
 	struct exec	 x;
-	struct buf	 open = { 0 }, in = { 0 };
+	struct buf	 open = { 0 }, in = { 0 }, out = { 0 };
+	size_t		 sent = 0;
 	struct pollfd	 pfd[3];
 	struct signalfd_siginfo si;
 	sigset_t	 set;
@@ -229,17 +252,24 @@ cmd_exec(int argc, char **argv)
 	input = fcntl(STDIN_FILENO, F_GETFD) != -1 && !isatty(STDIN_FILENO);
 	if (!input)
 		(void)!frame_send(fd, FRAME_STDIN, 0, NULL, 0);
+	/*
+	 * Our input is sent as the instance takes it, never blocking: its
+	 * answer (the command ended) must get through while input waits.
+	 */
+	fcntl(fd, F_SETFL, O_NONBLOCK);
 	status = -1;
 	while (status == -1) {
 		pfd[0].fd = fd;
-		pfd[0].events = POLLIN;
+		pfd[0].events = POLLIN | (out.len > sent ? POLLOUT : 0);
 		pfd[1].fd = sfd;
 		pfd[1].events = POLLIN;
-		pfd[2].fd = input ? STDIN_FILENO : -1;
+		pfd[2].fd = input && out.len == sent ? STDIN_FILENO : -1;
 		pfd[2].events = POLLIN;
 		if (poll(pfd, 3, -1) == -1 && errno != EINTR)
 			err(EXIT_NOGUEST, "poll");
-		if (pfd[0].revents) {
+		if (pfd[0].revents & POLLOUT)
+			send_some(fd, &out, &sent);
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			if (frame_fill(fd, &in) <= 0) {
 				status = exec_answer(&x, &in, &saw_exit);
 				if (status == -1) {
@@ -255,8 +285,9 @@ cmd_exec(int argc, char **argv)
 		if (pfd[1].revents) {
 			while (read(sfd, &si, sizeof si) == sizeof si) {
 				sig = (unsigned char)si.ssi_signo;
-				(void)!frame_send(fd, FRAME_SIGNAL, 0, &sig, 1);
+				frame_put(&out, FRAME_SIGNAL, 0, &sig, 1);
 			}
+			send_some(fd, &out, &sent);
 		}
 		if (pfd[2].revents) {
 			n = read(STDIN_FILENO, chunk, sizeof chunk);
@@ -264,14 +295,15 @@ cmd_exec(int argc, char **argv)
 				continue;
 			if (n < 0)
 				n = 0;
-			if (frame_send(fd, FRAME_STDIN, 0, chunk, (size_t)n) != 0)
-				n = 0;
+			frame_put(&out, FRAME_STDIN, 0, chunk, (size_t)n);
 			if (n == 0)
 				input = 0;
+			send_some(fd, &out, &sent);
 		}
 	}
 	close(fd);
 	buf_free(&in);
+	buf_free(&out);
 	strv_free(&x.argv);
 	strv_free(&x.env);
 	return (status);

@@ -161,6 +161,7 @@ check_image(const struct run *r)
 {
 	const char	*name = r->name;
 	struct stat	 st;
+	char		*holder;
 
 	if (stat(r->image, &st) != 0)
 		err(EXIT_USAGE, "%s", name);
@@ -169,6 +170,13 @@ check_image(const struct run *r)
 	if (access(r->image, r->snapshot ? R_OK : R_OK | W_OK) != 0)
 		err(EXIT_USAGE, "%s%s", name, r->snapshot ? "" :
 		    " (use --snapshot to run on a read-only image)");
+	/* Not under a running instance's feet; held until we exit. */
+	if (lock_image(r->image, !r->snapshot) == -1 && errno == EWOULDBLOCK) {
+		holder = instance_holding(r->image);
+		errx(EXIT_USAGE, "%s: in use by instance %s; %s", name,
+		    holder != NULL ? holder : "(not yours)", r->snapshot ?
+		    "stop it first" : "stop it first, or run with -S");
+	}
 }
 
 /* The command's exit status, as the builder wrote it. */

@@ -202,13 +202,16 @@ stream_feed(struct stream *s)
 {
 	ssize_t	 n;
 
+	unsigned char	 b[4];
+	size_t		 before = s->taken;
+
 	while (s->in != -1 && s->taken < s->pending.len) {
 		n = write(s->in, s->pending.s + s->taken,
 		    s->pending.len - s->taken);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
-			return;
+			break;
 		if (n == -1) {
 			/* It stopped reading: the rest is of no use. */
 			close_fd(&s->in);
@@ -216,6 +219,17 @@ stream_feed(struct stream *s)
 		}
 		s->taken += (size_t)n;
 	}
+	/* The host sends more as the command takes it: FRAME_WINDOW. */
+	if (s->taken > before) {
+		n = (ssize_t)(s->taken - before);
+		b[0] = (unsigned char)(n >> 24);
+		b[1] = (unsigned char)(n >> 16);
+		b[2] = (unsigned char)(n >> 8);
+		b[3] = (unsigned char)n;
+		send_frame(FRAME_TAKEN, s->id, b, 4);
+	}
+	if (s->taken < s->pending.len && s->in != -1)
+		return;
 	if (s->taken == s->pending.len) {
 		buf_free(&s->pending);
 		s->taken = 0;

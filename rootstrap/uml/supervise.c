@@ -38,12 +38,15 @@
 #define SUPERVISE_CLIENTS	256
 #define SUPERVISE_STOP_WAIT	10	/* seconds for the guest to power off */
 #define SUPERVISE_TAIL		12	/* console lines quoted on failure */
+#define SUPERVISE_BACKLOG	(64 * 1024)	/* for the guest, at most:
+						   clients wait beyond */
 
 struct client {
 	int		 fd;		/* -1: a free slot */
 	unsigned	 stream;	/* its command's, 0 before OPEN */
 	struct buf	 in, out;	/* frames from it, and to it */
 	size_t		 sent;		/* of out */
+	size_t		 inflight;	/* stdin not yet taken: FRAME_WINDOW */
 	int		 stopper;	/* asked to stop: told by our exit */
 	int		 done;		/* closed once out is sent */
 };
@@ -242,6 +245,7 @@ static void
 from_agent(struct sv *sv, const struct frame *f)
 {
 	struct client	*c;
+	size_t		 taken;
 
 	if (f->type == FRAME_READY && !sv->ready) {
 		sv->ready = 1;
@@ -254,6 +258,12 @@ from_agent(struct sv *sv, const struct frame *f)
 	}
 	if ((c = client_of(sv, f->stream)) == NULL || f->stream == 0)
 		return;
+	if (f->type == FRAME_TAKEN && f->len == 4) {
+		taken = (size_t)f->data[0] << 24 | (size_t)f->data[1] << 16 |
+		    (size_t)f->data[2] << 8 | f->data[3];
+		c->inflight -= taken < c->inflight ? taken : c->inflight;
+		return;
+	}
 	if (f->type == FRAME_STDOUT || f->type == FRAME_STDERR ||
 	    f->type == FRAME_EXIT)
 		client_send(c, f->type, f->data, f->len);
@@ -281,8 +291,11 @@ from_client(struct sv *sv, struct client *c, const struct frame *f)
 		break;
 	case FRAME_STDIN:
 	case FRAME_SIGNAL:
-		if (c->stream != 0)
+		if (c->stream != 0 && !c->done) {
 			guest_send(sv, f->type, c->stream, f->data, f->len);
+			if (f->type == FRAME_STDIN)
+				c->inflight += f->len;
+		}
 		break;
 	case FRAME_STOP:
 		c->stopper = 1;
@@ -373,8 +386,11 @@ teardown(struct sv *sv)
 	}
 	close(sv->to_guest);
 	close(sv->from_guest);
-	/* Then made to: the keeper's spawn kills UML's whole group. */
-	until = now_ms() + SUPERVISE_STOP_WAIT * 1000;
+	/*
+	 * Then made to: the keeper's spawn kills UML's whole group. A guest
+	 * not ready yet has no agent to ask, so at once.
+	 */
+	until = now_ms() + (sv->ready ? SUPERVISE_STOP_WAIT * 1000 : 0);
 	while (waitpid(sv->keeper, &status, WNOHANG) == 0) {
 		if (now_ms() >= until) {
 			kill(sv->keeper, sig);
@@ -427,8 +443,11 @@ supervise_loop(struct sv *sv)
 		for (i = 0; i < SUPERVISE_CLIENTS; i++) {
 			c = &sv->clients[i];
 			pfd[n].fd = c->fd;
-			pfd[n++].events = POLLIN | (c->out.len > c->sent ?
-			    POLLOUT : 0);
+			/* The guest's link slower than the input: it waits. */
+			pfd[n++].events = (sv->guest_out.len - sv->guest_sent <
+			    SUPERVISE_BACKLOG && c->inflight < FRAME_WINDOW ?
+			    POLLIN : 0) |
+			    (c->out.len > c->sent ? POLLOUT : 0);
 		}
 		deadline = -1;
 		if (!sv->ready)

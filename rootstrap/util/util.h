@@ -164,6 +164,10 @@ void		 recfile_free(struct recfile *);
 #define FRAME_EXIT	'X'	/* its exit status: one byte; the end */
 #define FRAME_ERROR	'E'	/* supervisor: a refusal, as text; the end */
 #define FRAME_STOP	'Q'	/* shut down (stream 0) */
+#define FRAME_TAKEN	'A'	/* guest: stdin bytes the command took
+				   (four bytes): the host sends at most
+				   FRAME_WINDOW more than it was told */
+#define FRAME_WINDOW	(64 * 1024)
 /*
  * OPEN's payload: the timeout in seconds (four bytes, 0: none), then
  * NUL-terminated strings: the working directory, then "e" VAR=VALUE or

@@ -1,0 +1,98 @@
+#!/bin/sh
+# rootstrap start, then many rootstrap exec in the one instance: stdout and
+# stderr apart, stdin's every byte and its end, exit statuses (3, 124 on a
+# timeout, 127 not found), -C and -e, eight commands at once, ls and
+# ls --json; stop leaves no process and no directory. The shell-test
+# pattern of the README: one instance per test file, many execs.
+. "$TEST_SRCDIR/libtest.sh"
+
+img=$TEST_IMAGES/bookworm.img
+[ -f "$img" ] || echo "# $img missing: t7001 failed"
+# Instances and their run directories in here, so nothing_left sees them.
+export TMPDIR="$TEST_TMP" XDG_RUNTIME_DIR="$TEST_TMP/runtime"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+
+"$ROOTSTRAP" start -S --name fixture "$img" >out 2>err
+rc=$?
+check "start -S --name fixture: status 0, prints the name (got $rc)" \
+    test "$rc:$(cat out)" = "0:fixture"
+show err
+ex() { "$ROOTSTRAP" exec fixture "$@"; }
+
+ex -- sh -c 'echo to-out; echo to-err >&2; exit 3' >out 2>err
+rc=$?
+check "exit status 3 comes back (got $rc)" test "$rc" = 3
+check "stdout is the command's stdout alone" test "$(cat out)" = to-out
+check "stderr is the command's stderr alone" test "$(cat err)" = to-err
+
+ex -- sh -c 'exec 2>&-; grep -q "ID=debian" /etc/os-release' 2>err
+check "the command runs in the image (its /etc/os-release)" test $? = 0
+
+ex -t 1 -- sleep 30 >out 2>err
+check "-t 1 on sleep 30: status 124" test $? = 124
+ex -- no-such-command >out 2>err
+check "a command not found: status 127" test $? = 127
+has "no-such-command: No such file or directory" err
+
+"$PYTHON3" -c 'import sys, random
+random.seed(5015)
+sys.stdout.buffer.write(bytes(range(256)) * 4 +
+    bytes(random.getrandbits(8) for _ in range(20000)))' >in.bin
+ex -- sh -c 'cat >/tmp/in; wc -c </tmp/in; sha256sum </tmp/in' \
+    <in.bin >out 2>err
+check "stdin's bytes arrive as sent, then end-of-file" test "$(cat out)" = \
+    "$(printf '%s\n' "$(wc -c <in.bin)" "$(sha256sum <in.bin)")"
+yes | ex -- head -n 2 >out 2>err
+check "yes | exec -- head -n 2: two lines" test "$(cat out)" = "$(printf 'y\ny')"
+ex -- sh -c 'wc -c' <&- >out 2>err
+check "a closed stdin reads as empty" test "$(cat out)" = 0
+
+ex -C /etc -e GREETING=hello -e HOME=/tmp -- sh -c 'echo "$PWD $GREETING $HOME"' \
+    >out 2>err
+check "-C /etc and -e VAR=VALUE (one overriding HOME)" \
+    test "$(cat out)" = "/etc hello /tmp"
+
+# Eight at once, each its own answer: the streams do not mix.
+i=1
+while [ $i -le 8 ]; do
+	ex -- sh -c "sleep 0.5; echo answer-$i; echo err-$i >&2; exit $i" \
+	    >par.$i 2>parerr.$i &
+	eval "pid$i=\$!"
+	i=$((i + 1))
+done
+good=0
+i=1
+while [ $i -le 8 ]; do
+	eval "wait \$pid$i"
+	rc=$?
+	[ "$rc:$(cat par.$i):$(cat parerr.$i)" = "$i:answer-$i:err-$i" ] &&
+	    good=$((good + 1))
+	i=$((i + 1))
+done
+check "8 execs at once: each its own output and status ($good of 8)" \
+    test "$good" = 8
+
+"$ROOTSTRAP" ls >out 2>err
+check "ls lists the instance and its image" \
+    grep -q "^fixture .* yes .* $img\$" out
+"$ROOTSTRAP" ls --json >out 2>err
+check "ls --json: one instance, its name, image and snapshot" \
+    "$PYTHON3" -c 'import json, sys
+l = json.load(open("out"))
+assert len(l) == 1 and l[0]["name"] == "fixture", l
+assert l[0]["image"] == sys.argv[1] and l[0]["snapshot"] is True, l
+assert isinstance(l[0]["pid"], int) and l[0]["pid"] > 1, l' "$img"
+pid=$("$PYTHON3" -c 'import json; print(json.load(open("out"))[0]["pid"])')
+dir=$("$PYTHON3" -c 'import json; print(json.load(open("out"))[0]["dir"])')
+
+"$ROOTSTRAP" stop fixture >out 2>err
+check "stop: status 0" test $? = 0
+check "the supervisor $pid is gone" sh -c "! kill -0 $pid 2>/dev/null"
+check "its directory $dir is gone" test ! -e "$dir"
+check "and its name" test ! -e "$XDG_RUNTIME_DIR/rootstrap/fixture"
+"$ROOTSTRAP" ls --json >out 2>err
+check "ls --json: none left" test "$(tr -d ' \n' <out)" = "[]"
+fails_with 125 "rootstrap: exec: no instance named fixture (rootstrap ls lists them)" \
+    "$ROOTSTRAP" exec fixture -- true
+nothing_left .
+finish
