@@ -42,8 +42,6 @@ ex -- sh -c 'cat >/tmp/in; wc -c </tmp/in; sha256sum </tmp/in' \
     <in.bin >out 2>err
 check "stdin's bytes arrive as sent, then end-of-file" test "$(cat out)" = \
     "$(printf '%s\n' "$(wc -c <in.bin)" "$(sha256sum <in.bin)")"
-yes | ex -- head -n 2 >out 2>err
-check "yes | exec -- head -n 2: two lines" test "$(cat out)" = "$(printf 'y\ny')"
 ex -- sh -c 'wc -c' <&- >out 2>err
 check "a closed stdin reads as empty" test "$(cat out)" = 0
 

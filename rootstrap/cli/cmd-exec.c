@@ -221,7 +221,7 @@ static int
 cmd_exec(int argc, char **argv)
 {
 	struct exec	 x;
-	struct buf	 open = { 0 }, in = { 0 }, out = { 0 };
+	struct buf	 req = { 0 }, in = { 0 }, out = { 0 };
 	size_t		 sent = 0;
 	struct pollfd	 pfd[3];
 	struct signalfd_siginfo si;
@@ -235,7 +235,14 @@ cmd_exec(int argc, char **argv)
 	log_fd = STDERR_FILENO;
 	if ((status = exec_args(&x, argc, argv)) != 0)
 		return (status);
-	open_payload(&x, &open);
+	open_payload(&x, &req);
+	/* Not a terminal: the guest has none to give (as run). */
+	input = fcntl(STDIN_FILENO, F_GETFD) != -1 && !isatty(STDIN_FILENO);
+	/* A closed stdio fd is /dev/null, not the socket opened next. */
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", O_RDWR) != fd)
+			err(EXIT_NOGUEST, "/dev/null");
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -245,11 +252,9 @@ cmd_exec(int argc, char **argv)
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		err(EXIT_NOGUEST, "signalfd");
 	fd = exec_connect(x.name);
-	if (frame_send(fd, FRAME_OPEN, 0, open.s, open.len) != 0)
+	if (frame_send(fd, FRAME_OPEN, 0, req.s, req.len) != 0)
 		err(EXIT_NOGUEST, "%s", x.name);
-	buf_free(&open);
-	/* Not a terminal: the guest has none to give (as run). */
-	input = fcntl(STDIN_FILENO, F_GETFD) != -1 && !isatty(STDIN_FILENO);
+	buf_free(&req);
 	if (!input)
 		(void)!frame_send(fd, FRAME_STDIN, 0, NULL, 0);
 	/*
