@@ -65,6 +65,16 @@ send_frame(int type, unsigned id, const void *data, size_t len)
 		log_error("con1: %s", strerror(errno));
 }
 
+/* A FRAME_TAKEN's payload: a byte count, big-endian. */
+static void
+put_count(unsigned char b[4], size_t n)
+{
+	b[0] = (unsigned char)(n >> 24);
+	b[1] = (unsigned char)(n >> 16);
+	b[2] = (unsigned char)(n >> 8);
+	b[3] = (unsigned char)n;
+}
+
 /* A command that could not start: its message and status, then its end. */
 static void
 refuse(unsigned id, int status, const char *msg)
@@ -221,11 +231,7 @@ stream_feed(struct stream *s)
 	}
 	/* The host sends more as the command takes it: FRAME_WINDOW. */
 	if (s->taken > before) {
-		n = (ssize_t)(s->taken - before);
-		b[0] = (unsigned char)(n >> 24);
-		b[1] = (unsigned char)(n >> 16);
-		b[2] = (unsigned char)(n >> 8);
-		b[3] = (unsigned char)n;
+		put_count(b, s->taken - before);
 		send_frame(FRAME_TAKEN, s->id, b, 4);
 	}
 	if (s->taken < s->pending.len && s->in != -1)
@@ -398,6 +404,8 @@ agent_serve(const struct runspec *r)
 	struct frame	 f;
 	struct buf	 in = { 0 };
 	sigset_t	 set, old;
+	unsigned char	 b[4];
+	ssize_t		 got;
 	size_t		 i, n, k;
 	int		 sfd, stop = 0;
 
@@ -432,8 +440,11 @@ agent_serve(const struct runspec *r)
 			reap();
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (frame_fill(tty, &in) <= 0)
+			if ((got = frame_fill(tty, &in)) <= 0)
 				break;	/* the host is gone */
+			/* Read, so the host may send more: FRAME_LINK_WINDOW. */
+			put_count(b, (size_t)got);
+			send_frame(FRAME_TAKEN, 0, b, 4);
 			while (!stop && frame_next(&in, &f)) {
 				stop = dispatch(&f, &old);
 				frame_drop(&in, &f);

@@ -59,6 +59,7 @@ struct sv {
 	struct buf	 guest_in;	/* frames from the agent */
 	struct buf	 guest_out;	/* frames for it */
 	size_t		 guest_sent;
+	size_t		 link_inflight;	/* sent, not yet read by the agent */
 	pid_t		 keeper;
 	int		 sfd;
 	int		 ready, stopping, uml_gone;
@@ -131,9 +132,14 @@ guest_flush(struct sv *sv)
 {
 	ssize_t	 n;
 
-	while (sv->guest_sent < sv->guest_out.len) {
-		n = write(sv->to_guest, sv->guest_out.s + sv->guest_sent,
-		    sv->guest_out.len - sv->guest_sent);
+	size_t	 len;
+
+	while (sv->guest_sent < sv->guest_out.len &&
+	    sv->link_inflight < FRAME_LINK_WINDOW) {
+		len = sv->guest_out.len - sv->guest_sent;
+		if (len > FRAME_LINK_WINDOW - sv->link_inflight)
+			len = FRAME_LINK_WINDOW - sv->link_inflight;
+		n = write(sv->to_guest, sv->guest_out.s + sv->guest_sent, len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -142,7 +148,10 @@ guest_flush(struct sv *sv)
 			return;
 		}
 		sv->guest_sent += (size_t)n;
+		sv->link_inflight += (size_t)n;
 	}
+	if (sv->guest_sent < sv->guest_out.len)
+		return;
 	buf_free(&sv->guest_out);
 	sv->guest_sent = 0;
 }
@@ -254,6 +263,13 @@ from_agent(struct sv *sv, const struct frame *f)
 			close(sv->ready_fd);
 			sv->ready_fd = -1;
 		}
+		return;
+	}
+	if (f->type == FRAME_TAKEN && f->stream == 0 && f->len == 4) {
+		taken = (size_t)f->data[0] << 24 | (size_t)f->data[1] << 16 |
+		    (size_t)f->data[2] << 8 | f->data[3];
+		sv->link_inflight -= taken < sv->link_inflight ? taken :
+		    sv->link_inflight;
 		return;
 	}
 	if ((c = client_of(sv, f->stream)) == NULL || f->stream == 0)
@@ -369,19 +385,21 @@ teardown(struct sv *sv)
 
 	if (!sv->uml_gone && sv->ready) {
 		/* Asked first: the agent ends its commands, syncs, powers off. */
-		fcntl(sv->to_guest, F_SETFL, 0);
-		guest_flush(sv);
-		(void)!frame_send(sv->to_guest, FRAME_STOP, 0, NULL, 0);
+		guest_send(sv, FRAME_STOP, 0, NULL, 0);
 		until = now_ms() + SUPERVISE_STOP_WAIT * 1000;
 		pfd.fd = sv->from_guest;
 		pfd.events = POLLIN;
-		while (now_ms() < until && poll(&pfd, 1, 100) >= 0) {
+		/* Still under the link's window: the agent's reads free it. */
+		while (guest_flush(sv), now_ms() < until &&
+		    poll(&pfd, 1, 100) >= 0) {
 			if (pfd.revents == 0)
 				continue;
 			if (frame_fill(sv->from_guest, &sv->guest_in) <= 0)
 				break;
-			while (frame_next(&sv->guest_in, &f))
+			while (frame_next(&sv->guest_in, &f)) {
+				from_agent(sv, &f);
 				frame_drop(&sv->guest_in, &f);
+			}
 		}
 	}
 	close(sv->to_guest);
@@ -433,8 +451,8 @@ supervise_loop(struct sv *sv)
 		n = 0;
 		pfd[n].fd = sv->from_guest;
 		pfd[n++].events = POLLIN;
-		pfd[n].fd = sv->guest_sent < sv->guest_out.len ? sv->to_guest :
-		    -1;
+		pfd[n].fd = sv->guest_sent < sv->guest_out.len &&
+		    sv->link_inflight < FRAME_LINK_WINDOW ? sv->to_guest : -1;
 		pfd[n++].events = POLLOUT;
 		pfd[n].fd = sv->ready ? sv->ctl : sv->ready_fd;
 		pfd[n++].events = sv->ready ? POLLIN : 0;

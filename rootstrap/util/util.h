@@ -169,6 +169,14 @@ void		 recfile_free(struct recfile *);
 				   FRAME_WINDOW more than it was told */
 #define FRAME_WINDOW	(64 * 1024)
 /*
+ * The link itself is under flow control too: the host sends at most
+ * FRAME_LINK_WINDOW bytes on con1 that the agent has not said it read
+ * (FRAME_TAKEN on stream 0). A guest tty holds 4096 bytes of input; once
+ * nearly full it throttles UML's console, which then stops reading its
+ * host fd for good, so the link must never fill it.
+ */
+#define FRAME_LINK_WINDOW	2048
+/*
  * OPEN's payload: the timeout in seconds (four bytes, 0: none), then
  * NUL-terminated strings: the working directory, then "e" VAR=VALUE or
  * "a" ARGUMENT for each variable and argument, in order.
