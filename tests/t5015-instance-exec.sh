@@ -88,6 +88,33 @@ done
 check "8 execs at once: each its own output and status ($good of 8)" \
     test "$good" = 8
 
+# A signalled exec passes the signal on; one whose command ignores it
+# still ends (128 + the signal), and the command is killed behind it.
+"$ROOTSTRAP" exec fixture -- sleep 30 >out 2>err &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+check "SIGTERM to exec: sleep ends on it, exec with 143 (got $?)" test $? = 143
+"$ROOTSTRAP" exec fixture -- sh -c 'trap "" TERM; echo armed; sleep 31
+    echo survived' >out 2>err &
+pid=$!
+# Signalled only once its trap is set.
+i=0
+while ! grep -q armed out && [ $i -lt 600 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+check "SIGTERM to exec of a command ignoring it: exec ends, 143 (got $rc)" \
+    test "$rc" = 143
+hasnt survived out
+ex -- sh -c 'for f in /proc/[0-9]*/cmdline; do tr "\0" " " <$f; echo; done |
+    grep -c "^sleep 3[1]"' >out 2>err
+check "and that command was killed (sleep 31 running: $(cat out))" \
+    test "$(cat out)" = 0
 "$ROOTSTRAP" ls >out 2>err
 check "ls lists the instance and its image" \
     grep -q "^fixture .* yes .* $img\$" out

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,8 +26,13 @@
  * root, through its control socket: our stdin to it, its stdout and
  * stderr to ours, apart, and its exit status ours. The frames are in
  * util.h; the supervisor (uml/supervise.c) passes them to the agent in
- * the guest (guest/agent.c). SIGINT, SIGTERM and SIGHUP are passed on.
+ * the guest (guest/agent.c). SIGINT, SIGTERM and SIGHUP are passed on;
+ * a command still running EXEC_GRACE seconds after the first is left to
+ * the supervisor, which kills it once we are gone, and we end 128 + the
+ * signal, as a shell would.
  */
+
+#define EXEC_GRACE	5
 
 struct exec {
 	const char	*name;
@@ -217,6 +223,15 @@ send_some(int fd, struct buf *out, size_t *sent)
 	}
 }
 
+static long
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
 static int
 cmd_exec(int argc, char **argv)
 {
@@ -228,7 +243,8 @@ cmd_exec(int argc, char **argv)
 	sigset_t	 set;
 	char		 chunk[FRAME_DATA];
 	ssize_t		 n;
-	int		 fd, sfd, status = -1, saw_exit = 0, input;
+	int		 fd, sfd, status = -1, saw_exit = 0, input, first = 0;
+	long		 give_up = -1;	/* ms on CLOCK_MONOTONIC */
 	unsigned char	 sig;
 
 	memset(&x, 0, sizeof x);
@@ -270,8 +286,14 @@ cmd_exec(int argc, char **argv)
 		pfd[1].events = POLLIN;
 		pfd[2].fd = input && out.len == sent ? STDIN_FILENO : -1;
 		pfd[2].events = POLLIN;
-		if (poll(pfd, 3, -1) == -1 && errno != EINTR)
+		if (poll(pfd, 3, give_up == -1 ? -1 : (int)(give_up -
+		    mono_ms() > 0 ? give_up - mono_ms() : 0)) == -1 &&
+		    errno != EINTR)
 			err(EXIT_NOGUEST, "poll");
+		if (give_up != -1 && mono_ms() >= give_up) {
+			status = 128 + first;
+			break;
+		}
 		if (pfd[0].revents & POLLOUT)
 			send_some(fd, &out, &sent);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -291,6 +313,10 @@ cmd_exec(int argc, char **argv)
 			while (read(sfd, &si, sizeof si) == sizeof si) {
 				sig = (unsigned char)si.ssi_signo;
 				frame_put(&out, FRAME_SIGNAL, 0, &sig, 1);
+				if (first == 0) {
+					first = sig;
+					give_up = mono_ms() + EXEC_GRACE * 1000;
+				}
 			}
 			send_some(fd, &out, &sent);
 		}
