@@ -115,6 +115,21 @@ ex -- sh -c 'for f in /proc/[0-9]*/cmdline; do tr "\0" " " <$f; echo; done |
     grep -c "^sleep 3[1]"' >out 2>err
 check "and that command was killed (sleep 31 running: $(cat out))" \
     test "$(cat out)" = 0
+# A client that stops reading holds its command back (the output window):
+# the supervisor does not buffer the endless output meanwhile.
+{ "$ROOTSTRAP" exec fixture -- cat /dev/zero; echo "exec=$?" >stalled.rc; } |
+    { sleep 5; head -c 1 >/dev/null; } &
+stalled=$!
+sleep 4
+"$ROOTSTRAP" ls --json >out 2>err
+sv=$("$PYTHON3" -c 'import json; print(json.load(open("out"))[0]["pid"])')
+rss=$(awk '/^VmRSS:/ { print $2 }' /proc/"$sv"/status)
+check "the supervisor holds little of it (${rss} kB resident)" \
+    test "${rss:-999999}" -lt 32768
+check "meanwhile another exec answers" test "$(ex -- echo fine)" = fine
+wait $stalled
+check "exec whose reader went away ends as by SIGPIPE: $(cat stalled.rc)" \
+    test "$(cat stalled.rc)" = exec=141
 "$ROOTSTRAP" ls >out 2>err
 check "ls lists the instance and its image" \
     grep -q "^fixture .* yes .* $img\$" out

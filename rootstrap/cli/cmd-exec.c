@@ -181,7 +181,14 @@ exec_answer(const struct exec *x, struct buf *in, int *saw_exit)
 	while (status == -1 && frame_next(in, &f)) {
 		switch (f.type) {
 		case FRAME_STDOUT:
-			(void)!fd_write_all(STDOUT_FILENO, f.data, f.len);
+			/*
+			 * Whoever read our stdout is gone: we end as a command
+			 * killed by SIGPIPE would, and our closed socket has
+			 * the supervisor kill the command.
+			 */
+			if (fd_write_all(STDOUT_FILENO, f.data, f.len) != 0 &&
+			    errno == EPIPE)
+				status = 128 + SIGPIPE;
 			break;
 		case FRAME_STDERR:
 			(void)!fd_write_all(STDERR_FILENO, f.data, f.len);

@@ -40,6 +40,8 @@ struct stream {
 	int		 in, out, err;	/* our ends; -1 once closed */
 	struct buf	 pending;	/* stdin not yet taken */
 	size_t		 taken;
+	size_t		 out_inflight;	/* output sent, not yet taken */
+	int		 reader_gone;	/* output need not wait for it */
 	int		 in_eof;	/* the host's stdin has ended */
 	int		 exited, status, timed_out;
 	long		 deadline;	/* ms on CLOCK_MONOTONIC; 0: none */
@@ -244,25 +246,47 @@ stream_feed(struct stream *s)
 	}
 }
 
-/* What a command wrote, as frames; its pipe closed at end-of-file. */
-static void
+/*
+ * What a command wrote, as frames; its pipe closed at end-of-file. 1 when
+ * it stopped for the client's window, with output perhaps left.
+ */
+static int
 stream_drain(struct stream *s, int *fd, int type)
 {
 	char	 chunk[FRAME_DATA];
 	ssize_t	 n;
 
+	size_t	 room;
+
 	while (*fd != -1) {
-		n = read(*fd, chunk, sizeof chunk);
+		/* At most FRAME_WINDOW ahead of the client's reading. */
+		room = s->reader_gone ? sizeof chunk : FRAME_WINDOW -
+		    (s->out_inflight < FRAME_WINDOW ? s->out_inflight :
+		    FRAME_WINDOW);
+		if (room <= FRAME_HDR)
+			return (1);
+		room -= FRAME_HDR;
+		n = read(*fd, chunk, room < sizeof chunk ? room : sizeof chunk);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
-			return;
+			return (0);
 		if (n <= 0) {
 			close_fd(fd);
-			return;
+			return (0);
 		}
 		send_frame(type, s->id, chunk, (size_t)n);
+		s->out_inflight += FRAME_HDR + (size_t)n;
 	}
+	return (0);
+}
+
+/* Whether a command's output waits for its client to read. */
+static int
+stream_full(const struct stream *s)
+{
+	return (!s->reader_gone && s->out_inflight + FRAME_HDR >=
+	    FRAME_WINDOW);
 }
 
 /* Its end sent, once it exited and its output is in; the slot freed. */
@@ -274,8 +298,10 @@ stream_finish(struct stream *s, int force)
 	if (!s->exited || (!force && (s->out != -1 || s->err != -1) &&
 	    now_ms() - s->exited_at < AGENT_LINGER_MS))
 		return;
-	stream_drain(s, &s->out, FRAME_STDOUT);
-	stream_drain(s, &s->err, FRAME_STDERR);
+	/* What is still in its pipes goes first, however slow the client. */
+	if (stream_drain(s, &s->out, FRAME_STDOUT) ||
+	    stream_drain(s, &s->err, FRAME_STDERR))
+		return;
 	if (s->timed_out)
 		st = EXIT_TIMEOUT;
 	else if (WIFEXITED(s->status))
@@ -316,6 +342,7 @@ static int
 dispatch(const struct frame *f, const sigset_t *mask)
 {
 	struct stream	*s = stream_find(f->stream);
+	size_t		 taken;
 
 	switch (f->type) {
 	case FRAME_OPEN:
@@ -329,6 +356,17 @@ dispatch(const struct frame *f, const sigset_t *mask)
 		else
 			buf_add(&s->pending, f->data, f->len);
 		stream_feed(s);
+		break;
+	case FRAME_TAKEN:
+		/* Output the client took; all ones: it is gone. */
+		if (s == NULL || f->len != 4)
+			break;
+		taken = (size_t)f->data[0] << 24 | (size_t)f->data[1] << 16 |
+		    (size_t)f->data[2] << 8 | f->data[3];
+		if (taken == 0xffffffff)
+			s->reader_gone = 1;
+		s->out_inflight -= taken < s->out_inflight ? taken :
+		    s->out_inflight;
 		break;
 	case FRAME_SIGNAL:
 		if (s != NULL && !s->exited && f->len == 1 && f->data[0] > 0 &&
@@ -358,12 +396,20 @@ end_all(void)
 		continue;
 }
 
+/* A pipe's fd in the poll set, whether left out (~fd) or not. */
+static int
+slot_fd(int fd)
+{
+	return (fd < -1 ? ~fd : fd);
+}
+
 /* The poll set: con1, child exits, and each command's pipes. */
 static int
 agent_wait(struct pollfd *pfd, size_t *npfd, int sfd)
 {
 	long	 now = now_ms(), wait = -1, left;
 	size_t	 i, n = 0;
+	int	 full;
 
 	pfd[n].fd = tty;
 	pfd[n++].events = POLLIN;
@@ -374,12 +420,20 @@ agent_wait(struct pollfd *pfd, size_t *npfd, int sfd)
 
 		if (s->id == 0)
 			continue;
-		pfd[n].fd = s->out;
+		/*
+		 * Output waits while the client is a window behind: its pipes
+		 * left out of the poll (a negative fd, as ~fd, still tells
+		 * the slot's place below).
+		 */
+		full = stream_full(s);
+		pfd[n].fd = full && s->out != -1 ? ~s->out : s->out;
 		pfd[n++].events = POLLIN;
-		pfd[n].fd = s->err;
+		pfd[n].fd = full && s->err != -1 ? ~s->err : s->err;
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = s->taken < s->pending.len ? s->in : -1;
 		pfd[n++].events = POLLOUT;
+		if (s->exited && full)
+			continue;	/* until the client reads */
 		if (s->exited)
 			left = s->exited_at + AGENT_LINGER_MS - now;
 		else if (s->deadline != 0)
@@ -456,8 +510,8 @@ agent_serve(const struct runspec *r)
 			if (s->id == 0)
 				continue;
 			/* Slots opened by this round's frames were not polled. */
-			if (k + 3 <= n && pfd[k].fd == s->out &&
-			    pfd[k + 1].fd == s->err) {
+			if (k + 3 <= n && slot_fd(pfd[k].fd) == s->out &&
+			    slot_fd(pfd[k + 1].fd) == s->err) {
 				if (pfd[k].revents)
 					stream_drain(s, &s->out, FRAME_STDOUT);
 				if (pfd[k + 1].revents)

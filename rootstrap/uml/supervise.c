@@ -156,10 +156,28 @@ guest_flush(struct sv *sv)
 	sv->guest_sent = 0;
 }
 
+/* A command whose client is gone: killed, its output no longer held. */
 static void
-client_flush(struct client *c)
+client_abandon(struct sv *sv, struct client *c)
 {
-	ssize_t	 n;
+	static const unsigned char all[4] = { 0xff, 0xff, 0xff, 0xff };
+
+	if (c->stream == 0 || c->done)
+		return;
+	guest_send(sv, FRAME_SIGNAL, c->stream, (char[]){ SIGKILL }, 1);
+	guest_send(sv, FRAME_TAKEN, c->stream, all, 4);
+}
+
+/*
+ * As much of what waits for the client as its socket takes now; the
+ * agent told how much, as it sends at most FRAME_WINDOW of output beyond.
+ */
+static void
+client_flush(struct sv *sv, struct client *c)
+{
+	unsigned char	 b[4];
+	size_t		 before = c->sent, n_sent;
+	ssize_t		 n;
 
 	while (c->sent < c->out.len) {
 		n = send(c->fd, c->out.s + c->sent, c->out.len - c->sent,
@@ -167,15 +185,27 @@ client_flush(struct client *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
-			return;
+			break;
 		if (n == -1) {
 			/* Gone: its command is of no use any more. */
+			client_abandon(sv, c);
 			c->done = 1;
 			c->sent = c->out.len;
+			before = c->sent;
 			break;
 		}
 		c->sent += (size_t)n;
 	}
+	if (c->sent > before && c->stream != 0 && !c->done) {
+		n_sent = c->sent - before;
+		b[0] = (unsigned char)(n_sent >> 24);
+		b[1] = (unsigned char)(n_sent >> 16);
+		b[2] = (unsigned char)(n_sent >> 8);
+		b[3] = (unsigned char)n_sent;
+		guest_send(sv, FRAME_TAKEN, c->stream, b, 4);
+	}
+	if (c->sent < c->out.len)
+		return;
 	buf_free(&c->out);
 	c->sent = 0;
 }
@@ -425,7 +455,7 @@ teardown(struct sv *sv)
 		if (c->stream != 0 && !c->done)
 			client_send(c, FRAME_ERROR, gone, strlen(gone));
 		fcntl(c->fd, F_SETFL, 0);
-		client_flush(c);
+		client_flush(sv, c);
 	}
 	tell_failure(sv, "the guest ended");
 	fprintf(stderr, "rootstrap: instance %s stopped\n", in->name);
@@ -527,10 +557,7 @@ supervise_loop(struct sv *sv)
 			if (pfd[4 + i].revents & (POLLIN | POLLHUP | POLLERR)) {
 				if (frame_fill(c->fd, &c->in) <= 0) {
 					/* Gone before its end: so is its command. */
-					if (c->stream != 0 && !c->done)
-						guest_send(sv, FRAME_SIGNAL,
-						    c->stream, (char[]){ SIGKILL },
-						    1);
+					client_abandon(sv, c);
 					client_close(c);
 					continue;
 				}
@@ -545,7 +572,7 @@ supervise_loop(struct sv *sv)
 			c = &sv->clients[i];
 			if (c->fd == -1)
 				continue;
-			client_flush(c);
+			client_flush(sv, c);
 			if (c->done && c->out.len == 0)
 				client_close(c);
 		}
