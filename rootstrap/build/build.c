@@ -275,6 +275,15 @@ build_preflight(struct build *b)
 	image_sweep(dir);
 	free(dir);
 	rundir_sweep();
+	/* An instance writing the image would lose it under a rename. */
+	if ((rc = lock_image(b->image, 0)) != -1)
+		close(rc);
+	else if (errno == EWOULDBLOCK) {
+		dir = instance_holding(b->image);
+		errx(EXIT_USAGE, "%s: in use by instance %s (started without "
+		    "-S); rootstrap stop it first; nothing was built", b->image,
+		    dir != NULL ? dir : "(not yours)");
+	}
 	if (uml_exec_dir(uml_tmpdir(), &cause) != 0)
 		errx(EXIT_BUILD, "%s; nothing was built", cause);
 	build_kernel(b, 1);

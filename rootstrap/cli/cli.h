@@ -32,6 +32,14 @@ extern const struct cmd_entry cmd_fetch_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_run_entry;
+extern const struct cmd_entry cmd_start_entry;
+extern const struct cmd_entry cmd_exec_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_ls_entry;
+
+/* shares.c: -s of run and start */
+void		 share_add(struct strv *, const char *);
+void		 share_reach(const struct strv *, struct uml *);
 
 /*
  * What exec returns, besides an exit status, for main.c to show the

@@ -39,41 +39,6 @@ struct run {
 	struct runspec	 spec;
 };
 
-/* HOST[:GUEST][:rw], checked and made absolute: "rw|ro HOST GUEST". */
-static void
-add_share(struct run *r, const char *arg)
-{
-	char	*copy = xstrdup(arg), *host, *guest, *mode, *abs;
-	int	 rw = 0;
-
-	host = copy;
-	if ((guest = strchr(copy, ':')) != NULL) {
-		*guest++ = '\0';
-		if ((mode = strchr(guest, ':')) != NULL) {
-			*mode++ = '\0';
-			if (strcmp(mode, "rw") != 0 && strcmp(mode, "ro") != 0)
-				errx(EXIT_USAGE, "--share %s: '%s' is neither "
-				    "rw nor ro", arg, mode);
-			rw = strcmp(mode, "rw") == 0;
-		} else if (strcmp(guest, "rw") == 0 || strcmp(guest, "ro") == 0) {
-			rw = strcmp(guest, "rw") == 0;
-			guest = NULL;
-		}
-	}
-	if ((abs = realpath(host, NULL)) == NULL)
-		err(EXIT_USAGE, "--share %s: %s", arg, host);
-	if (guest == NULL || *guest == '\0')
-		guest = abs;
-	if (*guest != '/' || strstr(guest, "/../") != NULL ||
-	    strchr(guest, '\n') != NULL || strchr(abs, '\n') != NULL ||
-	    strchr(abs, ' ') != NULL || strchr(guest, ' ') != NULL)
-		errx(EXIT_USAGE, "--share %s: paths must be absolute, without "
-		    "spaces or '..'", arg);
-	strv_addf(&r->spec.shares, "%s %s %s", rw ? "rw" : "ro", abs, guest);
-	free(abs);
-	free(copy);
-}
-
 /* 0, or CMD_USAGE or CMD_HELP. */
 static int
 run_args(struct run *r, int argc, char **argv)
@@ -135,7 +100,7 @@ run_args(struct run *r, int argc, char **argv)
 			strv_add(&r->forwards, optarg);
 			break;
 		case 's':
-			add_share(r, optarg);
+			share_add(&r->spec.shares, optarg);
 			break;
 		case 'S':
 			r->snapshot = 1;
@@ -196,6 +161,7 @@ check_image(const struct run *r)
 {
 	const char	*name = r->name;
 	struct stat	 st;
+	char		*holder;
 
 	if (stat(r->image, &st) != 0)
 		err(EXIT_USAGE, "%s", name);
@@ -204,6 +170,13 @@ check_image(const struct run *r)
 	if (access(r->image, r->snapshot ? R_OK : R_OK | W_OK) != 0)
 		err(EXIT_USAGE, "%s%s", name, r->snapshot ? "" :
 		    " (use --snapshot to run on a read-only image)");
+	/* Not under a running instance's feet; held until we exit. */
+	if (lock_image(r->image, !r->snapshot) == -1 && errno == EWOULDBLOCK) {
+		holder = instance_holding(r->image);
+		errx(EXIT_USAGE, "%s: in use by instance %s; %s", name,
+		    holder != NULL ? holder : "(not yours)", r->snapshot ?
+		    "stop it first" : "stop it first, or run with -S");
+	}
 }
 
 /* The command's exit status, as the builder wrote it. */
@@ -251,9 +224,7 @@ cmd_run(int argc, char **argv)
 	struct uml_result	 res;
 	struct kernel		 kn;
 	env_t			 net = { 0 };
-	struct strv		 share = { 0 };
 	char			*path, *ubd, *builder, *cause = NULL;
-	size_t			 i;
 	int			 status;
 
 	memset(&r, 0, sizeof r);
@@ -300,13 +271,7 @@ cmd_run(int argc, char **argv)
 	u.confine = 1;
 	u.input = r.spec.input;
 	u.forwards = r.forwards;
-	for (i = 0; i < r.spec.shares.n; i++) {
-		/* "ro|rw HOST GUEST", as add_share wrote it */
-		strv_split(&share, r.spec.shares.v[i], " ");
-		strv_add(strcmp(share.v[0], "rw") == 0 ? &u.reach_rw :
-		    &u.reach_ro, share.v[1]);
-		strv_free(&share);
-	}
+	share_reach(&r.spec.shares, &u);
 	if (strcmp(r.spec.net, "none") != 0) {
 		/* The builder gives the guest these same settings. */
 		network_env(&net, r.spec.net);

@@ -3,6 +3,7 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <fcntl.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_build_entry,
 	&cmd_run_entry,
+	&cmd_start_entry,
+	&cmd_exec_entry,
+	&cmd_stop_entry,
+	&cmd_ls_entry,
 	&cmd_boot_entry,
 	&cmd_cache_entry,
 	&cmd_check_entry,
@@ -105,8 +110,17 @@ int
 main(int argc, char **argv)
 {
 	const struct cmd_entry	*e = &cmd_build_entry;
-	int			 rc;
+	int			 rc, fd;
 
+	/*
+	 * A closed stdin, stdout or stderr becomes /dev/null before anything
+	 * is opened: otherwise the next open (an image's lock, a control
+	 * socket) would take its number and be read or written as stdio.
+	 */
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", O_RDWR) != fd)
+			return (EXIT_FAILURE);
+	}
 	if (argc > 1 && (e = cmd_find(argv[1])) != NULL) {
 		argc--;
 		argv++;

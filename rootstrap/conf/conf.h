@@ -135,6 +135,8 @@ struct runspec {
 	char		*net;		/* none, slirp, user, tuntap[:H:G] */
 	char		*workdir;	/* inside the guest */
 	int		 input;		/* stdin on con3 (else /dev/null) */
+	int		 serve;		/* no command: an agent on con1
+					   (rootstrap start) */
 };
 
 /* conf.c: the files */

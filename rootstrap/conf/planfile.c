@@ -159,6 +159,8 @@ runspec_write(const struct runspec *rs, const char *path, char **cause)
 		recfile_add(&r, "cwd", rs->workdir);
 	if (rs->input)
 		recfile_add(&r, "stdin", "con3");
+	if (rs->serve)
+		recfile_add(&r, "serve", "con1");
 	for (i = 0; i < rs->shares.n; i++)
 		recfile_add(&r, "share", rs->shares.v[i]);
 	for (i = 0; i < rs->argv.n; i++)
@@ -191,6 +193,8 @@ runspec_read(struct runspec *rs, const char *path, char **cause)
 			rs->workdir = xstrdup(v);
 		else if (strcmp(tag, "stdin") == 0 && strcmp(v, "con3") == 0)
 			rs->input = 1;
+		else if (strcmp(tag, "serve") == 0 && strcmp(v, "con1") == 0)
+			rs->serve = 1;
 		else {
 			xasprintf(cause, "%s: bad record '%s %s'", path, tag, v);
 			break;
@@ -198,7 +202,8 @@ runspec_read(struct runspec *rs, const char *path, char **cause)
 	}
 	n = r.tags.n;
 	recfile_free(&r);
-	if (i == n && (rs->argv.n == 0 || rs->net == NULL))
+	if (i == n && ((rs->argv.n == 0 && !rs->serve) ||
+	    rs->net == NULL))
 		xasprintf(cause, "%s: no command or no network", path);
 	else if (i == n)
 		return (0);

@@ -240,7 +240,9 @@ builder_init(void)
 			log_error("%s", cause);
 			return (-1);
 		}
-		if ((rc = command_run(&spec)) >= 0)
+		if (spec.serve)
+			agent_serve(&spec);
+		else if ((rc = command_run(&spec)) >= 0)
 			status_put("exit %d\n", rc);
 		runspec_free(&spec);
 		sync();

@@ -96,6 +96,29 @@ run_mounts(const struct runspec *r)
 	return (0);
 }
 
+/*
+ * The guest as run's command and start's agent find it: the network
+ * brought up as -N asked, the image and the shares mounted. 0, or -1
+ * once said why.
+ */
+int
+command_prepare(const struct runspec *r)
+{
+	env_t	 net = { 0 };
+	char	*cause = NULL;
+
+	if (strcmp(r->net, "none") != 0) {
+		network_env(&net, r->net);
+		if (stock_module("network")->run(NULL, &net, &cause) != 0) {
+			log_error("network: %s", cause);
+			strv_free(&net);
+			return (-1);
+		}
+		strv_free(&net);
+	}
+	return (run_mounts(r));
+}
+
 /* rootstrap run: the command, chrooted into the image; its exit status. */
 int
 command_run(const struct runspec *r)
@@ -103,8 +126,6 @@ command_run(const struct runspec *r)
 	static char	*envp[] = { "PATH=/usr/local/sbin:/usr/local/bin:"
 			    "/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
 			    "LC_ALL=C.UTF-8", NULL };
-	env_t		 net = { 0 };
-	char		*cause = NULL;
 	pid_t		 pid, w, decoder = -1;
 	int		 out, err, in = -1, status;
 
@@ -113,14 +134,7 @@ command_run(const struct runspec *r)
 	err = open_console("/dev/tty2");
 	if (err != -1)
 		dup2(err, STDERR_FILENO);
-	if (strcmp(r->net, "none") != 0) {
-		network_env(&net, r->net);
-		if (stock_module("network")->run(NULL, &net, &cause) != 0) {
-			log_error("network: %s", cause);
-			return (-1);
-		}
-	}
-	if (run_mounts(r) != 0)
+	if (command_prepare(r) != 0)
 		return (-1);
 	if (r->input && (in = input_open("/dev/tty3", &decoder)) == -1)
 		return (-1);
@@ -153,7 +167,6 @@ command_run(const struct runspec *r)
 	/* The consoles are asynchronous: let them drain before power off. */
 	tcdrain(out);
 	tcdrain(err);
-	strv_free(&net);
 	return (WIFEXITED(status) ? WEXITSTATUS(status) :
 	    128 + WTERMSIG(status));
 }

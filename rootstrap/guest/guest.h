@@ -17,7 +17,11 @@
 #include "modules/modules.h"
 
 /* command.c: rootstrap run's command; its exit status, or -1 */
+int		 command_prepare(const struct runspec *);
 int		 command_run(const struct runspec *);
+
+/* agent.c: rootstrap start's instance, commands on con1 until stopped */
+int		 agent_serve(const struct runspec *);
 
 /* input.c: its stdin, from the host's on con3 */
 int		 input_open(const char *, pid_t *);

@@ -187,6 +187,14 @@ uml_argv(const struct uml *u, struct strv *argv)
 		break;
 	case UML_CONSOLE_TERMINAL:
 		break;
+	case UML_CONSOLE_AGENT:
+		/* The console into our log; con1 the agent's link. */
+		strv_add(argv, "con=null");
+		strv_add(argv, "con0=null,fd:1");
+		strv_addf(argv, "con1=fd:%d,fd:%d", AGENT_IN_FD, AGENT_OUT_FD);
+		if (!log_verbose)
+			strv_add(argv, "quiet");
+		break;
 	}
 	if (u->init != NULL)
 		strv_addf(argv, "rsrun=%s", u->rundir);
@@ -296,6 +304,13 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		sp.flags |= SPAWN_PASSTHROUGH | (log_verbose ? 0 : SPAWN_FD3);
 	else if (u->console == UML_CONSOLE_TERMINAL)
 		sp.flags |= SPAWN_PASSTHROUGH | SPAWN_STDIN;
+	else if (u->console == UML_CONSOLE_AGENT) {
+		sp.flags |= SPAWN_PASSTHROUGH;
+		sp.give[sp.ngive].fd = u->agent_in;
+		sp.give[sp.ngive++].as = AGENT_IN_FD;
+		sp.give[sp.ngive].fd = u->agent_out;
+		sp.give[sp.ngive++].as = AGENT_OUT_FD;
+	}
 	sp.seen = watch_output;
 	sp.seen_arg = &w;
 	if (u->net != NULL && strcmp(env_get(u->net, "transport"),

@@ -23,6 +23,8 @@ enum uml_console {
 	UML_CONSOLE_LOG,	/* con0 into the transcript (builds) */
 	UML_CONSOLE_COMMAND,	/* con1, con2: a command's stdout, stderr (run) */
 	UML_CONSOLE_TERMINAL,	/* con0 on our terminal, stdin and all (boot) */
+	UML_CONSOLE_AGENT,	/* con0 to our stdout, con1 the agent's
+				   link (start): agent_in, agent_out */
 };
 struct uml_kernel;
 struct uml {
@@ -42,6 +44,8 @@ struct uml {
 	int		 confine;	/* only what it needs: confine.c */
 	int		 input;		/* UML_CONSOLE_COMMAND: our stdin on
 					   con3, for the command: input.c */
+	int		 agent_in;	/* UML_CONSOLE_AGENT: con1's input */
+	int		 agent_out;	/* ... and its output */
 	struct strv	 reach_ro;	/* with confine: host paths to read */
 	struct strv	 reach_rw;	/* ... and to write */
 };
@@ -65,6 +69,41 @@ int		 uml_net_check(const struct uml_kernel *, const env_t *, char **);
 void		 uml_argv(const struct uml *, struct strv *);
 void		 uml_launch(const struct uml *, struct uml_result *);
 void		 uml_result_free(struct uml_result *);
+
+/* con1=fd:AGENT_IN_FD,fd:AGENT_OUT_FD: the agent of an instance */
+#define AGENT_IN_FD	6
+#define AGENT_OUT_FD	7
+
+/* instance.c: long-lived instances (rootstrap start), found by name */
+struct instance {
+	char		*name;
+	char		*dir;		/* its run directory */
+	char		*image;
+	int		 snapshot;
+	pid_t		 pid;		/* the supervisor */
+	long long	 started;	/* seconds since the epoch */
+	int		 idle;		/* seconds; 0: none */
+	char		*boot_id;	/* the host's boot it started in */
+};
+char		*instance_registry(char **);
+int		 instance_name_valid(const char *);
+char		*instance_register(const char *, const char *, const char *,
+		     char **);
+int		 instance_find(const char *, struct instance *, char **);
+int		 instance_list(struct instance **, size_t *);
+int		 instance_write(const struct instance *, char **);
+void		 instance_forget(const char *, const char *);
+char		*instance_holding(const char *);
+char		*instance_boot_id(void);
+void		 instance_free(struct instance *);
+
+/* supervise.c: an instance's supervisor, which owns its UML */
+struct supervise {
+	const struct uml *uml;
+	struct instance	*inst;
+	int		 ready_timeout;	/* seconds */
+};
+int		 supervise_start(const struct supervise *, char **);
 
 /* input.c: run's stdin, relayed to con3 */
 #define INPUT_IN_FD	6	/* con3=fd:INPUT_IN_FD,fd:INPUT_OUT_FD */

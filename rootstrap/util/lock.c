@@ -94,3 +94,27 @@ lock_sweep(const char *dir)
 	closedir(d);
 	return (n);
 }
+
+/*
+ * An image in use: a long-lived instance holds its image locked for as
+ * long as it lives, exclusively when it writes to it, shared when it runs
+ * on a copy-on-write file (-S). A build or a run that would write the
+ * image takes the lock exclusively, one that only reads it shared, and is
+ * refused while the other kind holds it. The descriptor holding the lock,
+ * or -1 (errno EWOULDBLOCK: in use).
+ */
+int
+lock_image(const char *path, int exclusive)
+{
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	if (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	return (fd);
+}

@@ -125,6 +125,7 @@ int		 host_has_program(const char *);
 /* lock.c: temporary files owned by a live process, found by their lock */
 int		 lock_is_stale(const char *);
 int		 lock_sweep(const char *);
+int		 lock_image(const char *, int);
 
 /* trust.c: files and directories no other user could have written */
 struct stat;
@@ -152,6 +153,56 @@ void		 recfile_free(struct recfile *);
  */
 #define RUN_INPUT_FRAME	4096
 #define RUN_INPUT_READY	'R'
+
+/*
+ * frame.c: the wire of a long-lived instance (`rootstrap start`), the same
+ * on both of its links: `rootstrap exec` and the supervisor on the control
+ * socket, the supervisor and the guest's agent on a raw UML console. A
+ * frame is its type (a byte), its stream (two bytes, big-endian: one
+ * command, 0 for the instance itself), the payload's length (two bytes)
+ * and the payload. The agent sends FRAME_READY once its tty is raw; the
+ * host sends nothing before.
+ */
+#define FRAME_HDR	5
+#define FRAME_DATA	4096	/* the most a data frame carries */
+#define FRAME_MAX	65535
+#define FRAME_READY	'R'	/* guest: commands may run (stream 0) */
+#define FRAME_OPEN	'O'	/* a command: OPEN's payload below */
+#define FRAME_STDIN	'I'	/* its stdin; empty: end-of-file */
+#define FRAME_SIGNAL	'K'	/* a signal for it: one byte */
+#define FRAME_STDOUT	'o'	/* its stdout */
+#define FRAME_STDERR	'e'	/* its stderr */
+#define FRAME_EXIT	'X'	/* its exit status: one byte; the end */
+#define FRAME_ERROR	'E'	/* supervisor: a refusal, as text; the end */
+#define FRAME_STOP	'Q'	/* shut down (stream 0) */
+#define FRAME_TAKEN	'A'	/* guest: stdin bytes the command took
+				   (four bytes): the host sends at most
+				   FRAME_WINDOW more than it was told */
+#define FRAME_WINDOW	(64 * 1024)
+/*
+ * The link itself is under flow control too: the host sends at most
+ * FRAME_LINK_WINDOW bytes on con1 that the agent has not said it read
+ * (FRAME_TAKEN on stream 0). A guest tty holds 4096 bytes of input; once
+ * nearly full it throttles UML's console, which then stops reading its
+ * host fd for good, so the link must never fill it.
+ */
+#define FRAME_LINK_WINDOW	2048
+/*
+ * OPEN's payload: the timeout in seconds (four bytes, 0: none), then
+ * NUL-terminated strings: the working directory, then "e" VAR=VALUE or
+ * "a" ARGUMENT for each variable and argument, in order.
+ */
+struct frame {
+	int			 type;
+	unsigned		 stream;
+	size_t			 len;
+	const unsigned char	*data;
+};
+void		 frame_put(struct buf *, int, unsigned, const void *, size_t);
+int		 frame_send(int, int, unsigned, const void *, size_t);
+ssize_t		 frame_fill(int, struct buf *);
+int		 frame_next(const struct buf *, struct frame *);
+void		 frame_drop(struct buf *, const struct frame *);
 
 /* spawn.c: host programs under supervision */
 extern int	 spawn_signal;		/* the signal that interrupted us */
