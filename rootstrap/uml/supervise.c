@@ -49,6 +49,10 @@ struct client {
 	size_t		 inflight;	/* stdin not yet taken: FRAME_WINDOW */
 	int		 stopper;	/* asked to stop: told by our exit */
 	int		 done;		/* closed once out is sent */
+	int		 refused;	/* told why; its frames ignored, and
+					   closed at its end: a close with
+					   its frames unread would reset the
+					   connection, the refusal unread */
 };
 
 struct sv {
@@ -317,6 +321,14 @@ from_agent(struct sv *sv, const struct frame *f)
 		c->done = 1;
 }
 
+/* Refuse c, saying why: it has no command, and what it sends is dropped. */
+static void
+client_refuse(struct client *c, const char *why)
+{
+	frame_put(&c->out, FRAME_ERROR, 0, why, strlen(why));
+	c->refused = c->done = 1;
+}
+
 /* A frame from a client: its command, its input, or stop. */
 static void
 from_client(struct sv *sv, struct client *c, const struct frame *f)
@@ -328,8 +340,7 @@ from_client(struct sv *sv, struct client *c, const struct frame *f)
 		if (c->stream != 0)
 			break;
 		if (sv->stopping) {
-			client_send(c, FRAME_ERROR, stopping, strlen(stopping));
-			c->done = 1;
+			client_refuse(c, stopping);
 			break;
 		}
 		c->stream = stream_new(sv);
@@ -357,6 +368,7 @@ client_accept(struct sv *sv)
 	struct ucred	 cred;
 	socklen_t	 len = sizeof cred;
 	struct buf	 b = { 0 };
+	struct client	*c = NULL;
 	char		*msg;
 	size_t		 i;
 	int		 fd;
@@ -364,11 +376,13 @@ client_accept(struct sv *sv)
 	if ((fd = accept4(sv->ctl, NULL, NULL, SOCK_CLOEXEC |
 	    SOCK_NONBLOCK)) == -1)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    cred.uid != getuid()) {
-		xasprintf(&msg, "instance %s belongs to uid %u, not to uid %u",
-		    sv->cfg->inst->name, (unsigned)getuid(),
-		    (unsigned)cred.uid);
+	for (i = 0; i < SUPERVISE_CLIENTS && c == NULL; i++) {
+		if (sv->clients[i].fd == -1)
+			c = &sv->clients[i];
+	}
+	if (c == NULL) {
+		/* No slot to wait in for its end: told at once. */
+		msg = xstrdup("too many commands at once");
 		frame_put(&b, FRAME_ERROR, 0, msg, strlen(msg));
 		(void)!send(fd, b.s, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		buf_free(&b);
@@ -376,18 +390,15 @@ client_accept(struct sv *sv)
 		close(fd);
 		return;
 	}
-	for (i = 0; i < SUPERVISE_CLIENTS; i++) {
-		if (sv->clients[i].fd == -1) {
-			sv->clients[i].fd = fd;
-			return;
-		}
+	c->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != getuid()) {
+		xasprintf(&msg, "instance %s belongs to uid %u, not to uid %u",
+		    sv->cfg->inst->name, (unsigned)getuid(),
+		    (unsigned)cred.uid);
+		client_refuse(c, msg);
+		free(msg);
 	}
-	msg = xstrdup("too many commands at once");
-	frame_put(&b, FRAME_ERROR, 0, msg, strlen(msg));
-	(void)!send(fd, b.s, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	buf_free(&b);
-	free(msg);
-	close(fd);
 }
 
 static int
@@ -396,8 +407,9 @@ nclients(const struct sv *sv)
 	size_t	 i;
 	int	 n = 0;
 
+	/* (One refused keeps nothing alive.) */
 	for (i = 0; i < SUPERVISE_CLIENTS; i++)
-		n += sv->clients[i].fd != -1;
+		n += sv->clients[i].fd != -1 && !sv->clients[i].refused;
 	return (n);
 }
 
@@ -561,10 +573,12 @@ supervise_loop(struct sv *sv)
 					client_close(c);
 					continue;
 				}
-				while (frame_next(&c->in, &f)) {
+				while (!c->refused && frame_next(&c->in, &f)) {
 					from_client(sv, c, &f);
 					frame_drop(&c->in, &f);
 				}
+				if (c->refused)
+					buf_free(&c->in);
 			}
 			sv->last_active = now_ms();
 		}
@@ -573,7 +587,9 @@ supervise_loop(struct sv *sv)
 			if (c->fd == -1)
 				continue;
 			client_flush(sv, c);
-			if (c->done && c->out.len == 0)
+			if (c->done && c->out.len == 0 && c->refused)
+				shutdown(c->fd, SHUT_WR);
+			else if (c->done && c->out.len == 0)
 				client_close(c);
 		}
 		if (sv->stopping)
