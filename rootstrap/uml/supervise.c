@@ -40,6 +40,13 @@
 #define SUPERVISE_TAIL		12	/* console lines quoted on failure */
 #define SUPERVISE_BACKLOG	(64 * 1024)	/* for the guest, at most:
 						   clients wait beyond */
+/*
+ * A client's output held here, at most: the agent sends FRAME_WINDOW
+ * beyond what the client took, in frames of up to FRAME_DATA (with
+ * headers); a guest that sends more ignores the window, and would have us
+ * hold whatever it sends.
+ */
+#define SUPERVISE_OUT_MAX	(2 * (FRAME_WINDOW + FRAME_HDR + FRAME_DATA))
 
 struct client {
 	int		 fd;		/* -1: a free slot */
@@ -287,6 +294,9 @@ tell_failure(struct sv *sv, const char *why)
 static void
 from_agent(struct sv *sv, const struct frame *f)
 {
+	static const char flood[] = "the guest sent more output than the "
+	    "client had room for (its agent ignores the window); the "
+	    "command was killed";
 	struct client	*c;
 	size_t		 taken;
 
@@ -312,6 +322,15 @@ from_agent(struct sv *sv, const struct frame *f)
 		taken = (size_t)f->data[0] << 24 | (size_t)f->data[1] << 16 |
 		    (size_t)f->data[2] << 8 | f->data[3];
 		c->inflight -= taken < c->inflight ? taken : c->inflight;
+		return;
+	}
+	if (c->done)
+		return;		/* (after its end, or refused) */
+	if ((f->type == FRAME_STDOUT || f->type == FRAME_STDERR) &&
+	    c->out.len - c->sent + f->len > SUPERVISE_OUT_MAX) {
+		client_send(c, FRAME_ERROR, flood, strlen(flood));
+		client_abandon(sv, c);
+		c->done = 1;
 		return;
 	}
 	if (f->type == FRAME_STDOUT || f->type == FRAME_STDERR ||
