@@ -3,8 +3,8 @@
 # server (sshd-conf, sshd-session: a real build with openssh-server, a key
 # put in by exec, a login from the host through -p, exec checks, stop) and
 # the shell-test pattern (instance-test: one instance, many execs, a trap
-# that stops it), passing on the suite's image and failing on one whose
-# hostname differs. The only thing the test chooses is the free port
+# that stops it), passing on the suite's image, failing on one whose
+# hostname differs, and interrupted. The test chooses only the free port
 # (PORT, which the session reads).
 . "$TEST_SRCDIR/libtest.sh"
 
@@ -34,7 +34,9 @@ check "ssh and ssh-keygen are installed (.ci/run: openssh-client)" \
     sh -c 'command -v ssh && command -v ssh-keygen'
 
 mkdir sshd && cd sshd || exit 1
+check "README has the sshd-conf example" readme_example sshd-conf
 readme_example sshd-conf >sshd.conf
+check "README has the sshd-session example" readme_example sshd-session
 readme_example sshd-session >session.sh
 port=$(free_port)
 PORT=$port sh -ex session.sh </dev/null >out 2>err
@@ -58,6 +60,7 @@ cd .. || exit 1
 # The shell-test pattern: all six checks on the suite's image.
 img=$TEST_IMAGES/bookworm.img
 [ -f "$img" ] || echo "# $img missing: t7001 failed"
+check "README has the instance-test example" readme_example instance-test
 readme_example instance-test >t-image.sh
 sh t-image.sh "$img" </dev/null >out 2>err
 rc=$?
@@ -80,6 +83,33 @@ show out 10
 has_line "not ok 3 - has the configured hostname (exit status 1)" out
 check "the other five are ok" test "$(grep -c '^ok ' out)" = 5
 check "its trap stopped that instance too" no_instance
+
+# SIGTERM to the script mid-check (each exec held 3 s by a wrapper, so the
+# signal lands inside one): the check ends, the trap stops the instance,
+# and the script exits 130.
+mkdir slow
+cat >slow/rootstrap <<SH
+#!/bin/sh
+[ "\$1" != exec ] || { touch "$TEST_TMP/in-exec"; sleep 3; }
+exec "$ROOTSTRAP" "\$@"
+SH
+chmod +x slow/rootstrap
+PATH=$TEST_TMP/slow:$PATH sh t-image.sh "$img" </dev/null >out 2>err &
+script=$!
+wait_for_file() {
+	i=0
+	while [ ! -e "$1" ] && [ $i -lt 1200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+wait_for_file in-exec
+kill -TERM $script
+wait $script
+rc=$?
+check "SIGTERM to the test script: it exits 130 (got $rc)" test "$rc" = 130
+show err 5
+check "its trap stopped the instance on the way out" no_instance
 
 # A port already taken stops start before the guest boots, naming it.
 "$PYTHON3" -c 'import socket, sys, time
