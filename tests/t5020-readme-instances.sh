@@ -128,4 +128,10 @@ wait $holder 2>/dev/null
 check "and left no instance" no_instance
 
 nothing_left .
+# Whatever a failed check left running is stopped, not merely killed.
+rootstrap ls --json 2>/dev/null | "$PYTHON3" -c 'import json, sys
+for i in json.load(sys.stdin): print(i["name"])' 2>/dev/null |
+while read -r name; do
+	rootstrap stop "$name" >/dev/null 2>&1
+done
 finish
