@@ -8,14 +8,6 @@
 # (PORT, which the session reads).
 . "$TEST_SRCDIR/libtest.sh"
 
-readme=$TEST_SRCDIR/../README.md
-readme_example() {
-	"$PYTHON3" "$TEST_SRCDIR/readme-example.py" "$readme" "$1"
-}
-free_port() {
-	"$PYTHON3" -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # No instance of ours is left: ls --json lists none.
 no_instance() {
 	rootstrap ls --json >ls.out 2>&1 && "$PYTHON3" -c 'import json, sys
@@ -90,20 +82,13 @@ check "its trap stopped that instance too" no_instance
 mkdir slow
 cat >slow/rootstrap <<SH
 #!/bin/sh
-[ "\$1" != exec ] || { touch "$TEST_TMP/in-exec"; sleep 3; }
+[ "\$1" != exec ] || { echo exec >>"$TEST_TMP/in-exec"; sleep 3; }
 exec "$ROOTSTRAP" "\$@"
 SH
 chmod +x slow/rootstrap
 PATH=$TEST_TMP/slow:$PATH sh t-image.sh "$img" </dev/null >out 2>err &
 script=$!
-wait_for_file() {
-	i=0
-	while [ ! -e "$1" ] && [ $i -lt 1200 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
-wait_for_file in-exec
+wait_for in-exec exec
 kill -TERM $script
 wait $script
 rc=$?
