@@ -200,6 +200,18 @@ nothing_left() {
 	fi
 }
 
+# readme_example NAME: the block README.md marks NAME, as written (see
+# "Running the tests" there and readme-example.py).
+readme_example() {
+	"$PYTHON3" "$TEST_SRCDIR/readme-example.py" "$TEST_SRCDIR/../README.md" "$1"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on just now.
+free_port() {
+	"$PYTHON3" -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # A config for fast UML runs: no network, no packages.
 # [global] comes last, so a test can append keys to it.
 conf_fast() {

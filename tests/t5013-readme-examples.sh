@@ -7,9 +7,6 @@
 . "$TEST_SRCDIR/libtest.sh"
 
 readme=$TEST_SRCDIR/../README.md
-readme_example() {
-	"$PYTHON3" "$TEST_SRCDIR/readme-example.py" "$readme" "$1"
-}
 
 "$PYTHON3" "$TEST_SRCDIR/readme-example.py" "$readme" --list >examples
 hasnt unmarked examples

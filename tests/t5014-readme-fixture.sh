@@ -5,10 +5,6 @@
 # single shell test, extracted from README.md and run as written.
 . "$TEST_SRCDIR/libtest.sh"
 
-readme=$TEST_SRCDIR/../README.md
-readme_example() {
-	"$PYTHON3" "$TEST_SRCDIR/readme-example.py" "$readme" "$1"
-}
 # rootstrap as installed: the shipped system file under the example's.
 export ROOTSTRAP_SYSTEM_CONF=$TEST_SRCDIR/../conf/rootstrap.conf
 mkdir bin

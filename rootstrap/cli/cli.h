@@ -37,9 +37,26 @@ extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_ls_entry;
 
-/* shares.c: -s of run and start */
-void		 share_add(struct strv *, const char *);
-void		 share_reach(const struct strv *, struct uml *);
+/* machine.c: the options run and start share, and what they make of UML */
+struct machine {
+	const char	*kernel;	/* -k */
+	const char	*mem;		/* -m */
+	const char	*umlargs;	/* -u */
+	int		 snapshot;	/* -S */
+	int		 net_given;	/* -N */
+	struct strv	 forwards;	/* -p */
+};
+/* Their letters, for getopt_long; the long names are each command's. */
+#define MACHINE_OPTS	"k:m:N:p:s:Su:v"
+void		 machine_init(struct machine *, struct runspec *);
+int		 machine_option(struct machine *, struct runspec *, int,
+		     const char *);
+void		 machine_args_done(struct machine *, struct runspec *);
+void		 machine_image_usable(const struct machine *, const char *,
+		     const char *, const char *);
+void		 machine_uml(const struct machine *, const struct runspec *,
+		     struct uml *, env_t *);
+void		 machine_uml_free(struct machine *, struct uml *, env_t *);
 
 /*
  * What exec returns, besides an exit status, for main.c to show the

@@ -27,15 +27,11 @@
  */
 
 struct run {
-	const char	*kernel;
-	const char	*mem;
-	const char	*umlargs;
+	struct machine	 m;
 	int		 timeout;
-	int		 snapshot;
 	const char	*name;		/* the image as given */
 	char		*image;		/* absolute */
 	char		*rundir;
-	struct strv	 forwards;	/* -p */
 	struct runspec	 spec;
 };
 
@@ -57,18 +53,13 @@ run_args(struct run *r, int argc, char **argv)
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	const struct key mem = { "mem", KEY_MEM, NULL, NULL };
-	struct usernet_forward fwd;
 	uint64_t	 secs;
-	char		*cause;
-	int		 ch, i, net_given = 0;
+	int		 ch, i;
 
-	r->kernel = "auto";
-	r->mem = "256M";
+	machine_init(&r->m, &r->spec);
 	r->timeout = 600;
-	r->spec.net = xstrdup("none");
 	/* '+': stop at the image, so the command's options stay its own. */
-	while ((ch = getopt_long(argc, argv, "+C:hk:m:N:p:s:St:u:v", longopts,
+	while ((ch = getopt_long(argc, argv, "+C:ht:" MACHINE_OPTS, longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -79,32 +70,6 @@ run_args(struct run *r, int argc, char **argv)
 			break;
 		case 'h':
 			return (CMD_HELP);
-		case 'k':
-			r->kernel = optarg;
-			break;
-		case 'm':
-			if (key_valid(&mem, optarg, &cause) != 0)
-				errx(EXIT_USAGE, "--mem: %s", cause);
-			r->mem = optarg;
-			break;
-		case 'N':
-			if ((cause = network_spec_valid(optarg)) != NULL)
-				errx(EXIT_USAGE, "--net: %s", cause);
-			free(r->spec.net);
-			r->spec.net = xstrdup(optarg);
-			net_given = 1;
-			break;
-		case 'p':
-			if (usernet_forward(optarg, &fwd, &cause) != 0)
-				errx(EXIT_USAGE, "--publish %s", cause);
-			strv_add(&r->forwards, optarg);
-			break;
-		case 's':
-			share_add(&r->spec.shares, optarg);
-			break;
-		case 'S':
-			r->snapshot = 1;
-			break;
 		case 't':
 			if (parse_uint(optarg, PARSE_SECONDS_MAX, &secs) != 0 ||
 			    secs == 0)
@@ -112,25 +77,14 @@ run_args(struct run *r, int argc, char **argv)
 				    "seconds '%s'", optarg);
 			r->timeout = (int)secs;
 			break;
-		case 'u':
-			r->umlargs = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
-			return (CMD_USAGE);
+			if (!machine_option(&r->m, &r->spec, ch, optarg))
+				return (CMD_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	/* Forwarded ports need the user-mode network: -p brings it. */
-	if (r->forwards.n > 0 && !net_given) {
-		free(r->spec.net);
-		r->spec.net = xstrdup("user");
-	} else if (r->forwards.n > 0 && strcmp(r->spec.net, "user") != 0)
-		errx(EXIT_USAGE, "--publish: ports are forwarded by the "
-		    "user-mode network alone, not -N %s", r->spec.net);
+	machine_args_done(&r->m, &r->spec);
 	if (argc > 0 && strcmp(argv[0], "--") == 0)
 		errx(EXIT_USAGE, "run: the image comes before '--'");
 	if (argc < 1) {
@@ -155,26 +109,19 @@ run_args(struct run *r, int argc, char **argv)
 	return (0);
 }
 
-/* The image must be a file UML can open: writable unless a snapshot. */
+/* The image usable, and not under a running instance's feet. */
 static void
 check_image(const struct run *r)
 {
-	const char	*name = r->name;
-	struct stat	 st;
-	char		*holder;
+	char	*holder;
 
-	if (stat(r->image, &st) != 0)
-		err(EXIT_USAGE, "%s", name);
-	if (!S_ISREG(st.st_mode))
-		errx(EXIT_USAGE, "%s: not a regular file", name);
-	if (access(r->image, r->snapshot ? R_OK : R_OK | W_OK) != 0)
-		err(EXIT_USAGE, "%s%s", name, r->snapshot ? "" :
-		    " (use --snapshot to run on a read-only image)");
-	/* Not under a running instance's feet; held until we exit. */
-	if (lock_image(r->image, !r->snapshot) == -1 && errno == EWOULDBLOCK) {
+	machine_image_usable(&r->m, r->image, r->name, "run");
+	/* Held until we exit. */
+	if (lock_image(r->image, !r->m.snapshot) == -1 &&
+	    errno == EWOULDBLOCK) {
 		holder = instance_holding(r->image);
-		errx(EXIT_USAGE, "%s: in use by instance %s; %s", name,
-		    holder != NULL ? holder : "(not yours)", r->snapshot ?
+		errx(EXIT_USAGE, "%s: in use by instance %s; %s", r->name,
+		    holder != NULL ? holder : "(not yours)", r->m.snapshot ?
 		    "stop it first" : "stop it first, or run with -S");
 	}
 }
@@ -236,10 +183,10 @@ cmd_run(int argc, char **argv)
 	progress_init(STDERR_FILENO);
 	r.spec.input = stdin_to_relay();
 	spawn_init();
-	if (kernel_choose_default(r.kernel, &kn, &cause) != 0 ||
+	if (kernel_choose_default(r.m.kernel, &kn, &cause) != 0 ||
 	    kn.k.path == NULL)
 		errx(EXIT_USAGE, "%s: not found (apt-get install "
-		    "user-mode-linux, or use --kernel)", r.kernel);
+		    "user-mode-linux, or use --kernel)", r.m.kernel);
 	memset(&u, 0, sizeof u);
 	u.libexecdir = libexec_dir();
 	xasprintf(&builder, "%s/builder", u.libexecdir);
@@ -256,13 +203,12 @@ cmd_run(int argc, char **argv)
 	}
 	free(path);
 
-	if (r.snapshot)
+	if (r.m.snapshot)
 		xasprintf(&ubd, "%s/cow,%s/image", r.rundir, r.rundir);
 	else
 		xasprintf(&ubd, "%s/image", r.rundir);
 	u.kernel = kn.k.path;
 	u.probe = &kn.k;
-	u.mem = r.mem;
 	u.ubd0 = ubd;
 	u.init = builder;
 	u.rundir = r.rundir;
@@ -270,15 +216,7 @@ cmd_run(int argc, char **argv)
 	u.timeout = r.timeout;
 	u.confine = 1;
 	u.input = r.spec.input;
-	u.forwards = r.forwards;
-	share_reach(&r.spec.shares, &u);
-	if (strcmp(r.spec.net, "none") != 0) {
-		/* The builder gives the guest these same settings. */
-		network_env(&net, r.spec.net);
-		u.net = &net;
-	}
-	if (r.umlargs != NULL)
-		strv_split(&u.args, r.umlargs, " \t");
+	machine_uml(&r.m, &r.spec, &u, &net);
 	/*
 	 * On a terminal, a line while the guest boots, gone before the
 	 * command's first output; nothing on a pipe, where the command's
@@ -287,11 +225,7 @@ cmd_run(int argc, char **argv)
 	progress_update("booting %s for %s", r.name, r.spec.argv.v[0]);
 	uml_launch(&u, &res);
 	progress_end();
-	strv_free(&u.args);
-	strv_free(&u.reach_ro);
-	strv_free(&u.reach_rw);
-	strv_free(&net);
-	strv_free(&r.forwards);
+	machine_uml_free(&r.m, &u, &net);
 	free(ubd);
 	free(builder);
 	free((char *)u.libexecdir);

@@ -3,8 +3,6 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
-#include <sys/stat.h>
-
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -27,16 +25,12 @@
  */
 
 struct start {
-	const char	*kernel;
-	const char	*mem;
-	const char	*umlargs;
+	struct machine	 m;
 	const char	*name;		/* --name */
 	int		 idle;
 	int		 ready_timeout;
-	int		 snapshot;
 	const char	*given;		/* the image as given */
 	char		*image;		/* absolute */
-	struct strv	 forwards;	/* -p */
 	struct runspec	 spec;
 };
 
@@ -70,31 +64,18 @@ start_args(struct start *s, int argc, char **argv)
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	const struct key mem = { "mem", KEY_MEM, NULL, NULL };
-	struct usernet_forward fwd;
-	char		*cause;
-	int		 ch, net_given = 0;
+	int		 ch;
 
-	s->kernel = "auto";
-	s->mem = "256M";
+	machine_init(&s->m, &s->spec);
 	s->ready_timeout = 120;
-	s->spec.net = xstrdup("none");
 	s->spec.serve = 1;
-	while ((ch = getopt_long(argc, argv, "+hi:k:m:n:N:p:s:St:u:v",
+	while ((ch = getopt_long(argc, argv, "+hi:n:t:" MACHINE_OPTS,
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			return (CMD_HELP);
 		case 'i':
 			s->idle = seconds("--idle", optarg);
-			break;
-		case 'k':
-			s->kernel = optarg;
-			break;
-		case 'm':
-			if (key_valid(&mem, optarg, &cause) != 0)
-				errx(EXIT_USAGE, "--mem: %s", cause);
-			s->mem = optarg;
 			break;
 		case 'n':
 			if (!instance_name_valid(optarg))
@@ -103,45 +84,17 @@ start_args(struct start *s, int argc, char **argv)
 				    "first '.' or '-'", optarg);
 			s->name = optarg;
 			break;
-		case 'N':
-			if ((cause = network_spec_valid(optarg)) != NULL)
-				errx(EXIT_USAGE, "--net: %s", cause);
-			free(s->spec.net);
-			s->spec.net = xstrdup(optarg);
-			net_given = 1;
-			break;
-		case 'p':
-			if (usernet_forward(optarg, &fwd, &cause) != 0)
-				errx(EXIT_USAGE, "--publish %s", cause);
-			strv_add(&s->forwards, optarg);
-			break;
-		case 's':
-			share_add(&s->spec.shares, optarg);
-			break;
-		case 'S':
-			s->snapshot = 1;
-			break;
 		case 't':
 			s->ready_timeout = seconds("--timeout", optarg);
 			break;
-		case 'u':
-			s->umlargs = optarg;
-			break;
-		case 'v':
-			log_verbose++;
-			break;
 		default:
-			return (CMD_USAGE);
+			if (!machine_option(&s->m, &s->spec, ch, optarg))
+				return (CMD_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (s->forwards.n > 0 && !net_given) {
-		free(s->spec.net);
-		s->spec.net = xstrdup("user");
-	} else if (s->forwards.n > 0 && strcmp(s->spec.net, "user") != 0)
-		errx(EXIT_USAGE, "--publish: ports are forwarded by the "
-		    "user-mode network alone, not -N %s", s->spec.net);
+	machine_args_done(&s->m, &s->spec);
 	if (argc != 1) {
 		warnx(argc == 0 ? "start: no image given" : "start: one image, "
 		    "and nothing after it");
@@ -160,17 +113,10 @@ start_args(struct start *s, int argc, char **argv)
 static void
 take_image(const struct start *s)
 {
-	struct stat	 st;
-	char		*holder;
+	char	*holder;
 
-	if (stat(s->image, &st) != 0)
-		err(EXIT_USAGE, "%s", s->given);
-	if (!S_ISREG(st.st_mode))
-		errx(EXIT_USAGE, "%s: not a regular file", s->given);
-	if (access(s->image, s->snapshot ? R_OK : R_OK | W_OK) != 0)
-		err(EXIT_USAGE, "%s%s", s->given, s->snapshot ? "" :
-		    " (use --snapshot to start on a read-only image)");
-	if (lock_image(s->image, !s->snapshot) != -1)
+	machine_image_usable(&s->m, s->image, s->given, "start");
+	if (lock_image(s->image, !s->m.snapshot) != -1)
 		return;
 	if (errno != EWOULDBLOCK)
 		err(EXIT_USAGE, "%s", s->given);
@@ -178,8 +124,8 @@ take_image(const struct start *s)
 	/* A snapshot is refused only by a holder that writes the image. */
 	errx(EXIT_USAGE, "%s: in use by %s%s%s; %s", s->given, holder != NULL ?
 	    "instance " : "another rootstrap", holder != NULL ? holder : "",
-	    holder != NULL && s->snapshot ? " (started without -S)" : "",
-	    s->snapshot ? "wait for it to end, or stop it" :
+	    holder != NULL && s->m.snapshot ? " (started without -S)" : "",
+	    s->m.snapshot ? "wait for it to end, or stop it" :
 	    "stop it first, or start this one with -S");
 }
 
@@ -210,10 +156,10 @@ cmd_start(int argc, char **argv)
 	}
 	take_image(&s);
 	spawn_init();
-	if (kernel_choose_default(s.kernel, &kn, &cause) != 0 ||
+	if (kernel_choose_default(s.m.kernel, &kn, &cause) != 0 ||
 	    kn.k.path == NULL)
 		errx(EXIT_USAGE, "%s: not found (apt-get install "
-		    "user-mode-linux, or use --kernel)", s.kernel);
+		    "user-mode-linux, or use --kernel)", s.m.kernel);
 	/* Interrupted while we wait, we end, and the supervisor sees it. */
 	sigprocmask(SIG_SETMASK, &(sigset_t){ 0 }, NULL);
 	memset(&u, 0, sizeof u);
@@ -235,31 +181,23 @@ cmd_start(int argc, char **argv)
 	}
 	free(path);
 	in.image = s.image;
-	in.snapshot = s.snapshot;
+	in.snapshot = s.m.snapshot;
 	in.started = (long long)time(NULL);
 	in.idle = s.idle;
 	in.boot_id = instance_boot_id();
 
-	if (s.snapshot)
+	if (s.m.snapshot)
 		xasprintf(&ubd, "%s/cow,%s/image", in.dir, in.dir);
 	else
 		xasprintf(&ubd, "%s/image", in.dir);
 	u.kernel = kn.k.path;
 	u.probe = &kn.k;
-	u.mem = s.mem;
 	u.ubd0 = ubd;
 	u.init = builder;
 	u.rundir = in.dir;
 	u.console = UML_CONSOLE_AGENT;
 	u.confine = 1;
-	u.forwards = s.forwards;
-	share_reach(&s.spec.shares, &u);
-	if (strcmp(s.spec.net, "none") != 0) {
-		network_env(&net, s.spec.net);
-		u.net = &net;
-	}
-	if (s.umlargs != NULL)
-		strv_split(&u.args, s.umlargs, " \t");
+	machine_uml(&s.m, &s.spec, &u, &net);
 	cfg.uml = &u;
 	cfg.inst = &in;
 	cfg.ready_timeout = s.ready_timeout;
