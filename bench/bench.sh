@@ -3,10 +3,12 @@
 # side in one run, on package sets of three sizes, with the host's UML
 # kernel and with kernel=auto's (the fetched one). Every build is cold:
 # its package cache starts empty, as mmdebstrap's always is. Then what a
-# fixture user meets: `rootstrap run -S IMAGE -- true`, a rebuild after a
-# change that comes after the packages (the hostname: the stage cache),
-# and the boot of the shipped image to its console login prompt. Prints
-# the median of N runs of each, and the ratios the speed goals are about.
+# fixture user meets: `rootstrap run -S IMAGE -- true`, `rootstrap exec
+# NAME -- true` in an instance started on it (50 each run), a rebuild
+# after a change that comes after the packages (the hostname: the stage
+# cache), and the boot of the shipped image to its console login
+# prompt. Prints the median of N runs of each, and the ratios the speed
+# goals are about.
 #
 # usage: bench/bench.sh [-n N] [-k] [-s SETS] [WORKDIR]
 #   -n N      runs of each (default 1)
@@ -194,6 +196,20 @@ while [ "$i" -le "$runs" ]; do
 			    shipped-auto.img -- true
 			boot_login "$k" shipped-auto.img "boot-login-$kn"
 		done
+		# A fixture's command: exec in a started instance, many
+		# times (it is short; one run says little).
+		inst=bench-$$
+		if "$ROOTSTRAP" start -S -k auto --name "$inst" \
+		    shipped-auto.img >start.log 2>&1; then
+			n=0
+			while [ $n -lt 50 ]; do
+				run exec-true-auto "$ROOTSTRAP" exec "$inst" -- true
+				n=$((n + 1))
+			done
+			"$ROOTSTRAP" stop "$inst" >>start.log 2>&1
+		else
+			echo "# start failed; see $work/start.log" >&2
+		fi
 		# The stage: kept by a first build, used after a change to
 		# what comes after the packages.
 		export ROOTSTRAP_CACHE=$work/icache
@@ -219,10 +235,11 @@ for set in $(echo "$sets" | tr , ' '); do
 		    printf "%-26s %9s %12s\n", $1, m, r }'
 	done
 done
-for n in run-true-auto run-true-host boot-login-auto boot-login-host \
-    stage-first stage-hostname; do
+for n in run-true-auto run-true-host exec-true-auto boot-login-auto \
+    boot-login-host stage-first stage-hostname; do
 	printf '%-26s %9s\n' "$n" "$(median "$n")"
 done
+echo "(exec-true-auto: the median of $((runs * 50)) execs; its target: <= 0.050 s)"
 [ -s compare.txt ] && cat compare.txt
 echo "(runs: $runs, cold package caches; $(date -u +%Y-%m-%d); $(nproc) CPUs;"
 echo " the host's kernel: $HOST_KERNEL $("$HOST_KERNEL" --version 2>/dev/null);"

@@ -152,7 +152,7 @@ check "its directory $dir is gone" test ! -e "$dir"
 check "and its name" test ! -e "$XDG_RUNTIME_DIR/rootstrap/fixture"
 "$ROOTSTRAP" ls --json >out 2>err
 check "ls --json: none left" test "$(tr -d ' \n' <out)" = "[]"
-fails_with 125 "rootstrap: no instance named fixture (rootstrap ls lists them)" \
+fails_with 125 "rootstrap: no instance named fixture is running (rootstrap ls lists those that are)" \
     "$ROOTSTRAP" exec fixture -- true
 nothing_left .
 finish

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The configuration parser, key checks and plan, and uml_net's policy
-# parser and address checks, under libFuzzer with ASan and UBSan, for
+# The configuration parser, key checks and plan, uml_net's policy parser
+# and address checks, export, import, and an instance's frame decoder,
+# under libFuzzer with ASan and UBSan, for
 # FUZZ_TIME seconds per target: no crash, leak or undefined behaviour.
 # Skipped where configure found no clang with libFuzzer.
 . "$TEST_SRCDIR/libtest.sh"

@@ -121,9 +121,10 @@ take_image(const struct start *s)
 	if (errno != EWOULDBLOCK)
 		err(EXIT_USAGE, "%s", s->given);
 	holder = instance_holding(s->image);
+	/* A snapshot is refused only by a holder that writes the image. */
 	errx(EXIT_USAGE, "%s: in use by %s%s%s; %s", s->given, holder != NULL ?
 	    "instance " : "another rootstrap", holder != NULL ? holder : "",
-	    holder != NULL && !s->m.snapshot ? " (started without -S)" : "",
+	    holder != NULL && s->m.snapshot ? " (started without -S)" : "",
 	    s->m.snapshot ? "wait for it to end, or stop it" :
 	    "stop it first, or start this one with -S");
 }

@@ -252,8 +252,9 @@ instance_find(const char *name, struct instance *in, char **cause)
 	free(link);
 	free(reg);
 	if (n <= 0) {
-		xasprintf(cause, "no instance named %s (rootstrap ls lists "
-		    "them)", name);
+		/* Never started, or stopped: its name goes with it. */
+		xasprintf(cause, "no instance named %s is running (rootstrap "
+		    "ls lists those that are)", name);
 		return (-1);
 	}
 	target[n] = '\0';

@@ -306,9 +306,12 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		sp.flags |= SPAWN_PASSTHROUGH | SPAWN_STDIN;
 	else if (u->console == UML_CONSOLE_AGENT) {
 		sp.flags |= SPAWN_PASSTHROUGH;
+		/* UML's alone: the supervisor sees EOF when UML ends. */
 		sp.give[sp.ngive].fd = u->agent_in;
+		sp.give[sp.ngive].away = 1;
 		sp.give[sp.ngive++].as = AGENT_IN_FD;
 		sp.give[sp.ngive].fd = u->agent_out;
+		sp.give[sp.ngive].away = 1;
 		sp.give[sp.ngive++].as = AGENT_OUT_FD;
 	}
 	sp.seen = watch_output;

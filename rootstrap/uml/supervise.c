@@ -40,6 +40,13 @@
 #define SUPERVISE_TAIL		12	/* console lines quoted on failure */
 #define SUPERVISE_BACKLOG	(64 * 1024)	/* for the guest, at most:
 						   clients wait beyond */
+/*
+ * A client's output held here, at most: the agent sends FRAME_WINDOW
+ * beyond what the client took, in frames of up to FRAME_DATA (with
+ * headers); a guest that sends more ignores the window, and would have us
+ * hold whatever it sends.
+ */
+#define SUPERVISE_OUT_MAX	(2 * (FRAME_WINDOW + FRAME_HDR + FRAME_DATA))
 
 struct client {
 	int		 fd;		/* -1: a free slot */
@@ -49,6 +56,10 @@ struct client {
 	size_t		 inflight;	/* stdin not yet taken: FRAME_WINDOW */
 	int		 stopper;	/* asked to stop: told by our exit */
 	int		 done;		/* closed once out is sent */
+	int		 refused;	/* told why; its frames ignored, and
+					   closed at its end: a close with
+					   its frames unread would reset the
+					   connection, the refusal unread */
 };
 
 struct sv {
@@ -283,6 +294,9 @@ tell_failure(struct sv *sv, const char *why)
 static void
 from_agent(struct sv *sv, const struct frame *f)
 {
+	static const char flood[] = "the guest sent more output than the "
+	    "client had room for (its agent ignores the window); the "
+	    "command was killed";
 	struct client	*c;
 	size_t		 taken;
 
@@ -310,11 +324,28 @@ from_agent(struct sv *sv, const struct frame *f)
 		c->inflight -= taken < c->inflight ? taken : c->inflight;
 		return;
 	}
+	if (c->done)
+		return;		/* (after its end, or refused) */
+	if ((f->type == FRAME_STDOUT || f->type == FRAME_STDERR) &&
+	    c->out.len - c->sent + f->len > SUPERVISE_OUT_MAX) {
+		client_send(c, FRAME_ERROR, flood, strlen(flood));
+		client_abandon(sv, c);
+		c->done = 1;
+		return;
+	}
 	if (f->type == FRAME_STDOUT || f->type == FRAME_STDERR ||
 	    f->type == FRAME_EXIT)
 		client_send(c, f->type, f->data, f->len);
 	if (f->type == FRAME_EXIT)
 		c->done = 1;
+}
+
+/* Refuse c, saying why: it has no command, and what it sends is dropped. */
+static void
+client_refuse(struct client *c, const char *why)
+{
+	frame_put(&c->out, FRAME_ERROR, 0, why, strlen(why));
+	c->refused = c->done = 1;
 }
 
 /* A frame from a client: its command, its input, or stop. */
@@ -328,8 +359,7 @@ from_client(struct sv *sv, struct client *c, const struct frame *f)
 		if (c->stream != 0)
 			break;
 		if (sv->stopping) {
-			client_send(c, FRAME_ERROR, stopping, strlen(stopping));
-			c->done = 1;
+			client_refuse(c, stopping);
 			break;
 		}
 		c->stream = stream_new(sv);
@@ -357,6 +387,7 @@ client_accept(struct sv *sv)
 	struct ucred	 cred;
 	socklen_t	 len = sizeof cred;
 	struct buf	 b = { 0 };
+	struct client	*c = NULL;
 	char		*msg;
 	size_t		 i;
 	int		 fd;
@@ -364,11 +395,13 @@ client_accept(struct sv *sv)
 	if ((fd = accept4(sv->ctl, NULL, NULL, SOCK_CLOEXEC |
 	    SOCK_NONBLOCK)) == -1)
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
-	    cred.uid != getuid()) {
-		xasprintf(&msg, "instance %s belongs to uid %u, not to uid %u",
-		    sv->cfg->inst->name, (unsigned)getuid(),
-		    (unsigned)cred.uid);
+	for (i = 0; i < SUPERVISE_CLIENTS && c == NULL; i++) {
+		if (sv->clients[i].fd == -1)
+			c = &sv->clients[i];
+	}
+	if (c == NULL) {
+		/* No slot to wait in for its end: told at once. */
+		msg = xstrdup("too many commands at once");
 		frame_put(&b, FRAME_ERROR, 0, msg, strlen(msg));
 		(void)!send(fd, b.s, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		buf_free(&b);
@@ -376,18 +409,15 @@ client_accept(struct sv *sv)
 		close(fd);
 		return;
 	}
-	for (i = 0; i < SUPERVISE_CLIENTS; i++) {
-		if (sv->clients[i].fd == -1) {
-			sv->clients[i].fd = fd;
-			return;
-		}
+	c->fd = fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != getuid()) {
+		xasprintf(&msg, "instance %s belongs to uid %u, not to uid %u",
+		    sv->cfg->inst->name, (unsigned)getuid(),
+		    (unsigned)cred.uid);
+		client_refuse(c, msg);
+		free(msg);
 	}
-	msg = xstrdup("too many commands at once");
-	frame_put(&b, FRAME_ERROR, 0, msg, strlen(msg));
-	(void)!send(fd, b.s, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	buf_free(&b);
-	free(msg);
-	close(fd);
 }
 
 static int
@@ -396,8 +426,9 @@ nclients(const struct sv *sv)
 	size_t	 i;
 	int	 n = 0;
 
+	/* (One refused keeps nothing alive.) */
 	for (i = 0; i < SUPERVISE_CLIENTS; i++)
-		n += sv->clients[i].fd != -1;
+		n += sv->clients[i].fd != -1 && !sv->clients[i].refused;
 	return (n);
 }
 
@@ -561,10 +592,12 @@ supervise_loop(struct sv *sv)
 					client_close(c);
 					continue;
 				}
-				while (frame_next(&c->in, &f)) {
+				while (!c->refused && frame_next(&c->in, &f)) {
 					from_client(sv, c, &f);
 					frame_drop(&c->in, &f);
 				}
+				if (c->refused)
+					buf_free(&c->in);
 			}
 			sv->last_active = now_ms();
 		}
@@ -573,7 +606,9 @@ supervise_loop(struct sv *sv)
 			if (c->fd == -1)
 				continue;
 			client_flush(sv, c);
-			if (c->done && c->out.len == 0)
+			if (c->done && c->out.len == 0 && c->refused)
+				shutdown(c->fd, SHUT_WR);
+			else if (c->done && c->out.len == 0)
 				client_close(c);
 		}
 		if (sv->stopping)

@@ -426,6 +426,22 @@ result(struct spawn_result *r, enum spawn_end end, int code,
 }
 
 /*
+ * The descriptors given away (spawn_fd's away) closed: the program's
+ * alone, so that a pipe whose far end it holds sees end-of-file when the
+ * program ends, not when we do.
+ */
+static void
+give_away(const struct spawn *sp)
+{
+	size_t	 i;
+
+	for (i = 0; i < sp->ngive; i++) {
+		if (sp->give[i].away)
+			close(sp->give[i].fd);
+	}
+}
+
+/*
  * Run sp->argv to completion with its output in the transcript (with
  * SPAWN_PASSTHROUGH, on our own stdout and stderr; with sp->capture, in
  * that buffer), and say in *r how it ended: it exited, was killed by a
@@ -451,6 +467,7 @@ spawn(const struct spawn *sp, struct spawn_result *r)
 
 	memset(r, 0, sizeof *r);
 	if (spawn_interrupted()) {
+		give_away(sp);
 		result(r, SPAWN_INTERRUPTED, spawn_signal, "interrupted by "
 		    "signal %d", spawn_signal);
 		return;
@@ -459,6 +476,7 @@ spawn(const struct spawn *sp, struct spawn_result *r)
 		fds[0] = fds[1] = -1;
 		open_out = 0;
 	} else if (pipe2(fds, O_CLOEXEC) == -1) {
+		give_away(sp);
 		result(r, SPAWN_NOT_STARTED, 0, "pipe: %s", strerror(errno));
 		return;
 	}
@@ -466,6 +484,8 @@ spawn(const struct spawn *sp, struct spawn_result *r)
 	pid = spawn_start(sp, fds[1], &cause);
 	if (fds[1] != -1)
 		close(fds[1]);
+	/* Before the peer and the watchdog fork, who would hold them too. */
+	give_away(sp);
 	if (pid != -1 && peer != NULL &&
 	    (peerpid = peer_start(peer, pid, &cause)) == -1)
 		pid = spawn_abort(pid, -1);

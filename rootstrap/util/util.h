@@ -222,6 +222,8 @@ struct spawn_peer {
 struct spawn_fd {
 	int		 fd;		/* ours; may be close-on-exec */
 	int		 as;		/* the program's: 1 (its stdout), or > 3 */
+	int		 away;		/* the program's alone: spawn closes
+					   ours once it is started (or not) */
 };
 #define SPAWN_FDS	4
 /* How a spawned program ended. */
