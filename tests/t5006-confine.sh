@@ -64,6 +64,31 @@ check "the writable share has the file" test "$(cat share/written)" = ok
 has_line "given read-only" probe.out
 has_line "read the system's files" probe.out
 
+# UML keeps its memory file in TMPDIR (else /dev/shm): the user's other
+# files there, another run's directory among them, are not the guest's.
+# Its own memory directory there goes with it.
+mkdir -p tmpdir/rootstrap.other
+echo "not for the guest" >tmpdir/secret
+echo "another run's" >tmpdir/rootstrap.other/plan
+cat >share/probe-tmp.sh <<EOF
+mkdir -p /h
+mount -t hostfs none /h -o / && echo "mounted the host's /"
+cat /h$T/tmpdir/secret && echo "read TMPDIR"
+cat /h$T/tmpdir/rootstrap.other/plan && echo "read another run's"
+echo pwned >/h$T/tmpdir/victim && echo "wrote TMPDIR"
+ls /h$T/tmpdir && echo "listed TMPDIR"
+EOF
+TMPDIR=$T/tmpdir "$ROOTSTRAP" run -S -s "$T/share" "$img" -- \
+    sh "$T/share/probe-tmp.sh" >probe-tmp.out 2>&1
+show probe-tmp.out 20
+has_line "mounted the host's /" probe-tmp.out
+for what in "read TMPDIR" "read another run's" "wrote TMPDIR" "listed TMPDIR"; do
+	hasnt_line "$what" probe-tmp.out
+done
+has "secret: Permission denied" probe-tmp.out
+check "TMPDIR holds what it held, no memory directory left" \
+    test "$(ls tmpdir | tr '\n' ' ')" = "rootstrap.other secret "
+
 # boot: the image's own init, the same limits; a new COW file is made
 # where it was asked for. (The markers are split so that no echo of the
 # command line has them.)

@@ -110,9 +110,9 @@ allow_program_dir(struct landlock *ll, const char *path, char **cause)
  * missing, or a rule that could not be made), *ll then closed.
  */
 int
-uml_confine(const struct uml *u, struct landlock *ll, char **cause)
+uml_confine(const struct uml *u, const char *memdir, struct landlock *ll,
+    char **cause)
 {
-	const char	*tmp = uml_tmpdir();
 	char		*arg;
 	size_t		 i;
 	int		 rc = 0;
@@ -138,9 +138,9 @@ uml_confine(const struct uml *u, struct landlock *ll, char **cause)
 	if (rc == 0)
 		rc = landlock_allow(ll, u->rundir, LANDLOCK_READ |
 		    LANDLOCK_WRITE, cause);
-	/* UML's memory file, made and unlinked at once. */
+	/* UML's memory file, made and unlinked at once: see launch.c. */
 	if (rc == 0)
-		rc = landlock_allow(ll, tmp, LANDLOCK_READ | LANDLOCK_WRITE,
+		rc = landlock_allow(ll, memdir, LANDLOCK_READ | LANDLOCK_WRITE,
 		    cause);
 	if (rc == 0 && u->ubd0 != NULL) {
 		xasprintf(&arg, "ubd0=%s", u->ubd0);

@@ -3,6 +3,9 @@
  * Copyright (c) 2026 The rootstrap authors
  */
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -267,9 +270,34 @@ path_first(const char *dir)
 	return (saved);
 }
 
-/* Run UML as u says, under supervision; *r says how it ended. */
-void
-uml_launch(const struct uml *u, struct uml_result *r)
+/*
+ * UML makes its memory file in TMPDIR (else /dev/shm, else /tmp) and
+ * unlinks it at once. Confined, it is given a directory of its own
+ * there, named after its run directory (rundir_sweep removes a dead
+ * one's), and TMPDIR pointing at it: the user's other files in that
+ * place, other runs' among them, are not the guest's to reach. Returns
+ * the directory, or NULL with *cause.
+ */
+static char *
+memdir_make(const struct uml *u, char **cause)
+{
+	const char	*slash = strrchr(u->rundir, '/');
+	char		*dir;
+
+	xasprintf(&dir, "%s/%s" ".mem", uml_tmpdir(),
+	    slash != NULL ? slash + 1 : u->rundir);
+	if (mkdir(dir, 0700) == -1) {
+		xasprintf(cause, "%s: %s (UML's memory directory)", dir,
+		    strerror(errno));
+		free(dir);
+		return (NULL);
+	}
+	return (dir);
+}
+
+/* UML, confined in memdir's name if it is not NULL. */
+static void
+launch(const struct uml *u, const char *memdir, struct uml_result *r)
 {
 	struct strv		 argv = { 0 };
 	struct spawn		 sp;
@@ -281,6 +309,7 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	struct watch		 w;
 	struct landlock		 ll;
 	char			*line, *path = NULL, *helper = NULL, *cause;
+	char			*tmpdir_was = NULL;
 	int			 in_fd = -1, out_fd = -1;
 
 	memset(r, 0, sizeof *r);
@@ -376,11 +405,13 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		sp.give[sp.ngive].fd = out_fd;
 		sp.give[sp.ngive++].as = INPUT_OUT_FD;
 	}
-	if (u->confine && !uml_args_need_helper(&u->args) &&
-	    !legacy_tuntap(u)) {
-		if (uml_confine(u, &ll, &cause) == 0)
+	if (memdir != NULL) {
+		if (uml_confine(u, memdir, &ll, &cause) == 0) {
 			sp.confine = &ll;
-		else {
+			if (getenv("TMPDIR") != NULL)
+				tmpdir_was = xstrdup(getenv("TMPDIR"));
+			setenv("TMPDIR", memdir, 1);
+		} else {
 			log_debug("not confined: %s", cause);
 			free(cause);
 		}
@@ -404,8 +435,14 @@ uml_launch(const struct uml *u, struct uml_result *r)
 		close(out_fd);
 		input_stop(&in);
 	}
-	if (sp.confine != NULL)
+	if (sp.confine != NULL) {
 		landlock_close(&ll);
+		if (tmpdir_was != NULL)
+			setenv("TMPDIR", tmpdir_was, 1);
+		else
+			unsetenv("TMPDIR");
+		free(tmpdir_was);
+	}
 	if (path != NULL) {
 		setenv("PATH", path, 1);
 		free(path);
@@ -440,6 +477,25 @@ uml_launch(const struct uml *u, struct uml_result *r)
 	case SPAWN_NOT_STARTED:
 		r->end = UML_NOT_STARTED;
 		break;
+	}
+}
+
+/* Run UML as u says, under supervision; *r says how it ended. */
+void
+uml_launch(const struct uml *u, struct uml_result *r)
+{
+	char	*memdir = NULL;
+
+	memset(r, 0, sizeof *r);
+	if (u->confine && !uml_args_need_helper(&u->args) &&
+	    !legacy_tuntap(u) && (memdir = memdir_make(u, &r->cause)) == NULL) {
+		r->end = UML_NOT_STARTED;
+		return;
+	}
+	launch(u, memdir, r);
+	if (memdir != NULL) {
+		file_remove_tree(memdir);
+		free(memdir);
 	}
 }
 

@@ -94,6 +94,12 @@ rundir_sweep(void)
 			log_info("removed %s, left by a build that was killed",
 			    dir);
 			n++;
+			/* Its UML's memory directory (launch.c), if left. */
+			free(dir);
+			xasprintf(&dir, "%s/%s.mem", uml_tmpdir(), de->d_name);
+			if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+			    st.st_uid == getuid())
+				file_remove_tree(dir);
 		}
 		free(lock);
 		free(dir);

@@ -123,7 +123,8 @@ int		 ttyout_start(struct ttyout *, char **);
 void		 ttyout_stop(struct ttyout *);
 
 /* confine.c: the files a UML of run or boot may reach */
-int		 uml_confine(const struct uml *, struct landlock *, char **);
+int		 uml_confine(const struct uml *, const char *, struct landlock *,
+		     char **);
 int		 uml_args_need_helper(const struct strv *);
 
 /* usernet.c: transport=user, libslirp beside UML */
