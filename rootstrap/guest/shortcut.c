@@ -19,15 +19,18 @@
  * this program stands in for helpers that the maintainer scripts call
  * often or that run many processes: dpkg-maintscript-helper (a shell
  * script that runs basename and dpkg once or twice per call) and
- * deb-systemd-helper (perl), about a hundred calls between them; and
- * update-ca-certificates (shortcut-cacerts.c). Under UML every process costs tens of
+ * deb-systemd-helper (perl), about a hundred calls between them;
+ * update-ca-certificates (shortcut-cacerts.c); and addgroup --system
+ * (shortcut-adduser.c). Under UML every process costs tens of
  * milliseconds, and on a first install nearly every one of those calls
  * does nothing: there is no old version whose conffiles to move, no mask
  * to lift, no state to read. Those calls are answered here, by one small
  * static process, exactly as the real helper would answer them. Every
  * other call, and anything unusual about one, goes to the real helper,
  * which the builder has moved aside to NAME.rootstrap-real
- * (SHORTCUT_REAL_SUFFIX).
+ * (SHORTCUT_REAL_SUFFIX), or, for addgroup, which stays where it is: the
+ * shortcut is found before it on PATH (SHORTCUT_SHADOW_DIR), since adduser
+ * tells what it is to do by the name it was run by.
  *
  * Static, so that it runs in any target whatever its C library.
  */
@@ -226,15 +229,22 @@ systemd_helper_answer(int argc, char **argv, const char *real)
 	return (0);
 }
 
-/* The helpers stood in for, by the name they are called by. */
+/*
+ * The helpers stood in for, by the name they are called by. The real one
+ * of a helper that is moved aside is at its path SHORTCUT_REAL_SUFFIX; one
+ * that is shadowed (found first on PATH, in SHORTCUT_SHADOW_DIR) is where
+ * it always is.
+ */
 static const struct {
 	const char	*name;
 	const char	*path;
 	int		(*answer)(int, char **, const char *);
+	int		 shadowed;
 } helpers[] = {
-	{ "dpkg-maintscript-helper", SHORTCUT_MAINT_HELPER, maint_helper_answer },
-	{ "deb-systemd-helper", SHORTCUT_SYSTEMD_HELPER, systemd_helper_answer },
-	{ "update-ca-certificates", SHORTCUT_CACERTS, cacerts_answer },
+	{ "dpkg-maintscript-helper", SHORTCUT_MAINT_HELPER, maint_helper_answer, 0 },
+	{ "deb-systemd-helper", SHORTCUT_SYSTEMD_HELPER, systemd_helper_answer, 0 },
+	{ "update-ca-certificates", SHORTCUT_CACERTS, cacerts_answer, 0 },
+	{ "addgroup", SHORTCUT_ADDGROUP, addgroup_answer, 1 },
 };
 
 int
@@ -252,12 +262,12 @@ main(int argc, char **argv)
 	}
 	if (i == sizeof helpers / sizeof helpers[0]) {
 		fprintf(stderr, "%s: stands in for dpkg-maintscript-helper, "
-		    "deb-systemd-helper and update-ca-certificates during a "
-		    "rootstrap build\n", self);
+		    "deb-systemd-helper, update-ca-certificates and addgroup "
+		    "during a rootstrap build\n", self);
 		return (2);
 	}
 	snprintf(real, sizeof real, "%s%s", helpers[i].path,
-	    SHORTCUT_REAL_SUFFIX);
+	    helpers[i].shadowed ? "" : SHORTCUT_REAL_SUFFIX);
 	if ((rc = helpers[i].answer(argc, argv, real)) >= 0)
 		return (rc);
 	execv(real, argv);

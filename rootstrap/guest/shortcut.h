@@ -12,5 +12,6 @@
  * the real helper, at real (NAME.rootstrap-real), answer".
  */
 int	cacerts_answer(int, char **, const char *);
+int	addgroup_answer(int, char **, const char *);
 
 #endif
