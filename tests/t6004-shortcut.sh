@@ -249,7 +249,7 @@ done <guest.out
 grep -q '^FAIL ' guest.out && show guest.out 80
 
 # Unknown names are refused rather than guessed at.
-fails_with 2 "shortcut: stands in for dpkg-maintscript-helper, deb-systemd-helper and update-ca-certificates during a rootstrap build" \
+fails_with 2 "shortcut: stands in for dpkg-maintscript-helper, deb-systemd-helper, update-ca-certificates and addgroup during a rootstrap build" \
     "$shortcut"
 
 finish
