@@ -186,7 +186,7 @@ maint_helper_answer(int argc, char **argv, const char *real)
  * deb-systemd-helper [--quiet] unmask|was-enabled UNIT...: with no mask
  * link, no masked-state directory and no enabled-state file, unmask does
  * nothing and was-enabled says "enabled" (no recorded link is missing).
- * enable runs "systemctl preset" and stays with the real one.
+ * enable UNIT on a first install: shortcut-systemd.c.
  */
 static int
 systemd_helper_answer(int argc, char **argv, const char *real)
@@ -205,6 +205,8 @@ systemd_helper_answer(int argc, char **argv, const char *real)
 	}
 	if (i + 1 >= argc)
 		return (-1);
+	if (!quiet && strcmp(argv[i], "enable") == 0)
+		return (systemd_enable_answer(argc, argv));
 	if (strcmp(argv[i], "unmask") == 0)
 		unmask = 1;
 	else if (strcmp(argv[i], "was-enabled") == 0)

@@ -13,5 +13,6 @@
  */
 int	cacerts_answer(int, char **, const char *);
 int	addgroup_answer(int, char **, const char *);
+int	systemd_enable_answer(int, char **);
 
 #endif
