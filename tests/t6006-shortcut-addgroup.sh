@@ -7,7 +7,7 @@
 #
 # In the bookworm image, each call runs three times from the same files:
 # through the real addgroup; through the shortcut; and through the shortcut
-# with adduser gone, where a call it hands on fails with 127.
+# with adduser not executable, where a call it hands on fails with 127.
 . "$TEST_SRCDIR/libtest.sh"
 
 img=$TEST_IMAGES/bookworm.img
@@ -34,11 +34,13 @@ ln -sf /mnt/share/shortcut /tmp/sc/addgroup
 for f in group gshadow group- gshadow- adduser.conf nsswitch.conf; do
 	cp -p /etc/$f /tmp/orig/$f
 done
+cp -p /usr/sbin/adduser /tmp/orig/adduser
 n=0
 reset() {
 	for f in group gshadow group- gshadow- adduser.conf nsswitch.conf; do
 		cp -p /tmp/orig/$f /etc/$f
 	done
+	cp -p /tmp/orig/adduser /usr/sbin/adduser
 	rm -f /run/adduser
 	sh -c "$1"
 }
@@ -52,6 +54,8 @@ run() {	# HOW SETUP ARG...
 	how=$1 setup=$2
 	shift 2
 	reset "$setup"
+	# adduser there to be compared with, but not to be run.
+	[ $how = alone ] && chmod a-x /usr/sbin/adduser
 	case $how in
 	real) /usr/sbin/addgroup "$@" ;;
 	*) /tmp/sc/addgroup "$@" ;;
@@ -65,9 +69,7 @@ case_() {	# fast|handed DESCRIPTION SETUP ARG...
 	n=$((n + 1))
 	run real "$setup" "$@"
 	run short "$setup" "$@"
-	mv /usr/sbin/adduser /usr/sbin/adduser.away
 	run alone "$setup" "$@"
-	mv /usr/sbin/adduser.away /usr/sbin/adduser
 	if [ "$(cat rc.real)" = "$(cat rc.short)" ] &&
 	    cmp -s out.real out.short && cmp -s err.real err.short &&
 	    cmp -s fs.real fs.short; then
@@ -109,11 +111,12 @@ case_ handed "a name adduser refuses" : --quiet --system Bad.Name
 case_ handed "a name of digits" : --quiet --system 1234
 case_ handed "groups not only from files" "sed -i 's/^group:.*/group: files systemd/' /etc/nsswitch.conf" --quiet --system newgrp
 case_ handed "two names" : --quiet --system a b
+case_ handed "another adduser than the one compared with" "$fresh; echo '# changed' >>/usr/sbin/adduser" --quiet --system input
 echo "DONE $n"
 EOF
 
 "$ROOTSTRAP" run -S -t 900 -s "$TEST_TMP/share:/mnt/share" "$img" -- \
     sh /mnt/share/guest.sh >guest.out 2>&1
-guest_cases guest.out 16
+guest_cases guest.out 17
 
 finish

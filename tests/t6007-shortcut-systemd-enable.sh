@@ -7,8 +7,8 @@
 #
 # In the bookworm image, each call runs three times from the same state:
 # through the real helper; through the shortcut with the real one at
-# NAME.rootstrap-real; and through the shortcut with no real one there,
-# where a call it hands on fails with 127.
+# NAME.rootstrap-real; and through the shortcut with the real one there
+# but not executable, where a call it hands on fails with 127.
 . "$TEST_SRCDIR/libtest.sh"
 
 img=$TEST_IMAGES/bookworm.img
@@ -27,12 +27,14 @@ ln -sf /mnt/share/shortcut /tmp/sc/deb-systemd-helper
 rm -rf /etc/systemd/system/*.wants /etc/systemd/system/*.requires $st \
     /etc/systemd/system/e2scrub_reap.service
 cp -a /etc/systemd/system /tmp/orig/system
+cp -p $dsh /tmp/orig/dsh
 n=0
 export DPKG_MAINTSCRIPT_PACKAGE=e2fsprogs DPKG_MAINTSCRIPT_NAME=postinst
 unset DPKG_ROOT
 reset() {
 	rm -rf /etc/systemd/system $st
 	cp -a /tmp/orig/system /etc/systemd/system
+	cp -p /tmp/orig/dsh $dsh
 	sh -c "$1"
 }
 state() {	# links, modes and the records' contents
@@ -61,8 +63,9 @@ case_() {	# fast|handed DESCRIPTION SETUP ARG...
 	run real "$setup" "$@"
 	cp -p $dsh $dsh.rootstrap-real
 	run short "$setup" "$@"
-	rm $dsh.rootstrap-real
+	chmod a-x $dsh.rootstrap-real
 	run alone "$setup" "$@"
+	rm $dsh.rootstrap-real
 	if [ "$(cat rc.real)" = "$(cat rc.short)" ] &&
 	    [ "$(norm out.real)" = "$(norm out.short)" ] &&
 	    [ "$(norm err.real)" = "$(norm err.short)" ] &&
@@ -106,11 +109,12 @@ case_ handed "no such unit" : enable nosuch.service
 case_ handed "two units" : enable fstrim.timer apt-daily.timer
 case_ handed "quiet" : --quiet enable fstrim.timer
 case_ handed "user units" : --user enable fstrim.timer
+case_ handed "another helper than the one compared with" "echo '# changed' >>$dsh" enable fstrim.timer
 echo "DONE $n"
 EOF
 
 "$ROOTSTRAP" run -S -t 900 -s "$TEST_TMP/share:/mnt/share" "$img" -- \
     sh /mnt/share/guest.sh >guest.out 2>&1
-guest_cases guest.out 21
+guest_cases guest.out 22
 
 finish

@@ -25,8 +25,21 @@
  * the same lines into /etc/group and /etc/gshadow, under the same lock
  * file (/run/adduser). Whatever adduser would do differently (a changed
  * adduser.conf, a name it would judge, an existing group it would warn
- * about, a group database that is not plain files) goes to the real one.
+ * about, a group database that is not plain files, an adduser of another
+ * version than the one this was read off, by SHA256) goes to the real one.
  */
+
+/* The adduser this file reproduces, by SHA256: the script, its module. */
+static const char *const known_adduser[] = {
+	/* adduser 3.134 (bookworm) */
+	"ad8ec15dc661b2ccb236584721c8395a0dd910151d486b0c1440b715ba1beb70",
+	NULL
+};
+static const char *const known_common[] = {
+	"f4a24f0721dde56f6836e005b736f932216b8c190ef007d554b9465a23065e7a",
+	NULL
+};
+#define ADDUSER_COMMON	"/usr/share/perl5/Debian/AdduserCommon.pm"
 
 #define ADDUSER_CONF	"/etc/adduser.conf"
 #define ADDUSER_LOCK	"/run/adduser"
@@ -240,7 +253,6 @@ addgroup_answer(int argc, char **argv, const char *real)
 	pid_t		 pid;
 	int		 i, sys = 0, quiet = 0, opts = 1, lock, status;
 
-	(void)real;
 	for (i = 1; i < argc; i++) {
 		if (opts && strcmp(argv[i], "--") == 0)
 			opts = 0;
@@ -255,6 +267,8 @@ addgroup_answer(int argc, char **argv, const char *real)
 			name = argv[i];
 	}
 	if (!sys || !quiet || name == NULL || geteuid() != 0 ||
+	    !shortcut_known(real, known_adduser) ||
+	    !shortcut_known(ADDUSER_COMMON, known_common) ||
 	    !plain_name(name) || !conf_plain() || !groups_from_files() ||
 	    (groupadd = groupadd_path()) == NULL)
 		return (-1);

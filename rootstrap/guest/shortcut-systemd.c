@@ -25,8 +25,16 @@
  * units of the shipped set are enabled so, each a perl run before the
  * systemctl; here the same systemctl runs, from one small process. Units
  * with Also=, Alias= or DefaultInstance= lines, templates, quoted or oddly
- * written values, and everything else go to the real helper.
+ * written values, a helper of another version than the one this was read
+ * off (by SHA256), and everything else go to the real helper.
  */
+
+/* The helpers this file reproduces, by SHA256. */
+static const char *const known_helpers[] = {
+	/* init-system-helpers 1.65.2+deb12u1 (bookworm) */
+	"a895d5f077651960b6ca4ed9c53f8b36eae422ae170f61c972d0c6579e9f8732",
+	NULL
+};
 
 #define STATE_DIR	"/var/lib/systemd/deb-systemd-helper-enabled"
 #define UNIT_DIR	"/etc/systemd/system/"
@@ -229,7 +237,7 @@ preset(const char *unit)
 }
 
 int
-systemd_enable_answer(int argc, char **argv)
+systemd_enable_answer(int argc, char **argv, const char *real)
 {
 	const char	*unit, *self = "/usr/bin/deb-systemd-helper";
 	char		 path[4096], state[4096], flag[4096], **links;
@@ -240,7 +248,7 @@ systemd_enable_answer(int argc, char **argv)
 	if (argc != 3 || strcmp(argv[1], "enable") != 0)
 		return (-1);
 	unit = argv[2];
-	if (!plain_unit(unit) || (access("/bin/systemctl", X_OK) != 0 &&
+	if (!shortcut_known(real, known_helpers) || !plain_unit(unit) || (access("/bin/systemctl", X_OK) != 0 &&
 	    access("/usr/bin/systemctl", X_OK) != 0) ||
 	    (size_t)snprintf(state, sizeof state, STATE_DIR "/%s.dsh-also",
 	    unit) >= sizeof state || exists(state) ||

@@ -13,6 +13,7 @@
  */
 int	cacerts_answer(int, char **, const char *);
 int	addgroup_answer(int, char **, const char *);
-int	systemd_enable_answer(int, char **);
+int	systemd_enable_answer(int, char **, const char *);
+int	shortcut_known(const char *, const char *const *);
 
 #endif
