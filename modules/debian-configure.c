@@ -345,7 +345,9 @@ shortcut_off(const char *tool)
 	xasprintf(&real, "%s" SHORTCUT_REAL_SUFFIX, path);
 	umount2(path, MNT_DETACH);
 	unlink(path);
-	rename(real, path);
+	if (strncmp(tool, SHORTCUT_SHADOW_DIR "/",
+	    strlen(SHORTCUT_SHADOW_DIR "/")) != 0)
+		rename(real, path);
 	free(real);
 	free(path);
 }
@@ -358,6 +360,46 @@ shortcuts_off(struct strv *on)
 	for (i = 0; i < on->n; i++)
 		shortcut_off(on->v[i]);
 	strv_free(on);
+}
+
+/*
+ * addgroup stays where it is (adduser tells its task by the name it runs
+ * by): the shortcut is bound over a new empty file of that name in
+ * SHORTCUT_SHADOW_DIR, which comes first on the scripts' PATH, and the
+ * file goes afterwards. Only where the directory is there (base-files'
+ * postinst makes it: so only once that has run) and has no addgroup of
+ * its own.
+ */
+static void
+shadow_on(struct strv *on)
+{
+	const char	*tool = SHORTCUT_SHADOW_DIR "/addgroup";
+	struct stat	 st;
+	char		*shortcut, *dir, *real, *path;
+	int		 fd;
+
+	if ((shortcut = shortcut_path()) == NULL)
+		return;
+	dir = path_join(GUEST_TARGET, SHORTCUT_SHADOW_DIR);
+	real = path_join(GUEST_TARGET, SHORTCUT_ADDGROUP);
+	path = path_join(GUEST_TARGET, tool);
+	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    lstat(real, &st) == 0 && lstat(path, &st) == -1 &&
+	    errno == ENOENT) {
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0755)) != -1 &&
+		    close(fd) == 0 &&
+		    mount(shortcut, path, NULL, MS_BIND, NULL) == 0)
+			strv_add(on, tool);
+		else {
+			log_warnx("%s: %s; it runs as it is", path,
+			    strerror(errno));
+			shortcut_off(tool);
+		}
+	}
+	free(shortcut);
+	free(dir);
+	free(real);
+	free(path);
 }
 
 /* Never fatal: without the shortcut the real helpers do the same work. */
@@ -438,7 +480,7 @@ configure(const env_t *env, const char *opts, const struct strv *names,
  * that it is debootstrap's costs two dpkg processes, under a second.
  */
 static int
-configure_all(const env_t *env, char **cause)
+configure_all(const env_t *env, struct strv *shortcuts, char **cause)
 {
 	struct strv	 required = { 0 }, core = { 0 }, rest = { 0 };
 	const char	*rundir = env_get(env, "ROOTSTRAP_RUNDIR");
@@ -464,6 +506,7 @@ configure_all(const env_t *env, char **cause)
 	}
 	if (core.n > 0 && configure(env, "--force-depends", &core, cause) != 0)
 		goto out;
+	shadow_on(shortcuts);
 	if (rest.n > 0 && configure(env,
 	    "--force-configure-any --force-depends", &rest, cause) != 0)
 		goto out;
@@ -500,7 +543,7 @@ debian_configure(const env_t *env, char **cause)
 		goto out;
 	t1 = now();
 	p1 = last_pid();
-	if (configure_all(env, cause) != 0)
+	if (configure_all(env, &shortcuts, cause) != 0)
 		goto out;
 	t2 = now();
 	p2 = last_pid();

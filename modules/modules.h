@@ -46,6 +46,9 @@ void		 usernet_check(struct conf *, const env_t *);
 #define SHORTCUT_SYSTEMD_HELPER	"/usr/bin/deb-systemd-helper"
 #define SHORTCUT_CACERTS	"/usr/sbin/update-ca-certificates"
 #define SHORTCUT_REAL_SUFFIX	".rootstrap-real"
+/* and for this one, left in place, from a directory before it on PATH. */
+#define SHORTCUT_ADDGROUP	"/usr/sbin/addgroup"
+#define SHORTCUT_SHADOW_DIR	"/usr/local/sbin"
 int		 debian_configure(const env_t *, char **);
 void		 debian_target_env(const env_t *, struct strv *);
 

@@ -273,6 +273,22 @@ boot() {
 	fi
 }
 
+# guest_cases FILE [N]: a guest script's "PASS ..." and "FAIL ..." lines in
+# FILE as TAP, once it is seen to have reached its end ("DONE N").
+guest_cases() {
+	check "the comparison ran to its end in the guest" \
+	    grep -q "^DONE ${2:-}" "$1"
+	while IFS= read -r line; do
+		case $line in
+		PASS\ *) ok "${line#PASS }" ;;
+		FAIL\ *) not_ok "${line#FAIL }" ;;
+		esac
+	done <"$1"
+	if grep -q '^FAIL ' "$1"; then
+		show "$1" 80
+	fi
+}
+
 # A file inside an image, read without booting or mounting it.
 image_cat() {
 	debugfs -R "cat $2" "$1" 2>/dev/null

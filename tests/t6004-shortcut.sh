@@ -239,17 +239,10 @@ EOF
 
 "$ROOTSTRAP" run -S -t 900 -s "$TEST_TMP/share:/mnt/share" "$img" -- \
     sh /mnt/share/guest.sh >guest.out 2>&1
-check "the comparison ran to its end in the guest" grep -q '^DONE ' guest.out
-while IFS= read -r line; do
-	case $line in
-	PASS\ *) ok "${line#PASS }" ;;
-	FAIL\ *) not_ok "${line#FAIL }" ;;
-	esac
-done <guest.out
-grep -q '^FAIL ' guest.out && show guest.out 80
+guest_cases guest.out
 
 # Unknown names are refused rather than guessed at.
-fails_with 2 "shortcut: stands in for dpkg-maintscript-helper, deb-systemd-helper and update-ca-certificates during a rootstrap build" \
+fails_with 2 "shortcut: stands in for dpkg-maintscript-helper, deb-systemd-helper, update-ca-certificates and addgroup during a rootstrap build" \
     "$shortcut"
 
 finish

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <nettle/sha2.h>
 
 #include "shortcut.h"
 
@@ -57,34 +56,6 @@ static const char *const known_scripts[] = {
 	"2cb06c85b5f01c4f6b72c3983d9f66d44aac0a7ac997ee55e7e429aedbc3934d",
 	NULL
 };
-
-static int
-known_script(const char *path)
-{
-	struct sha256_ctx	 ctx;
-	uint8_t			 digest[SHA256_DIGEST_SIZE];
-	char			 hex[2 * SHA256_DIGEST_SIZE + 1], buf[8192];
-	ssize_t			 n;
-	size_t			 i;
-	int			 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (0);
-	sha256_init(&ctx);
-	while ((n = read(fd, buf, sizeof buf)) > 0)
-		sha256_update(&ctx, (size_t)n, (const uint8_t *)buf);
-	close(fd);
-	if (n != 0)
-		return (0);
-	sha256_digest(&ctx, sizeof digest, digest);
-	for (i = 0; i < sizeof digest; i++)
-		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	for (i = 0; known_scripts[i] != NULL; i++) {
-		if (strcmp(hex, known_scripts[i]) == 0)
-			return (1);
-	}
-	return (0);
-}
 
 /* A name that read(1), an unquoted expansion and sed see as it is. */
 static int
@@ -451,7 +422,7 @@ cacerts_answer(int argc, char **argv, const char *real)
 		else
 			return (-1);
 	}
-	if (!known_script(real) || !plain_certs_dir() || exists(TEMPBUNDLE) ||
+	if (!shortcut_known(real, known_scripts) || !plain_certs_dir() || exists(TEMPBUNDLE) ||
 	    (is_dir(LOCALCERTSDIR) && !empty_dir(LOCALCERTSDIR)) ||
 	    access("/sbin/restorecon", X_OK) == 0 || !on_path("openssl"))
 		return (-1);

@@ -5,7 +5,11 @@
 
 #include <sys/stat.h>
 
+#include <nettle/sha2.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +23,53 @@
  * this program stands in for helpers that the maintainer scripts call
  * often or that run many processes: dpkg-maintscript-helper (a shell
  * script that runs basename and dpkg once or twice per call) and
- * deb-systemd-helper (perl), about a hundred calls between them; and
- * update-ca-certificates (shortcut-cacerts.c). Under UML every process costs tens of
+ * deb-systemd-helper (perl), about a hundred calls between them;
+ * update-ca-certificates (shortcut-cacerts.c); and addgroup --system
+ * (shortcut-adduser.c). Under UML every process costs tens of
  * milliseconds, and on a first install nearly every one of those calls
  * does nothing: there is no old version whose conffiles to move, no mask
  * to lift, no state to read. Those calls are answered here, by one small
  * static process, exactly as the real helper would answer them. Every
  * other call, and anything unusual about one, goes to the real helper,
  * which the builder has moved aside to NAME.rootstrap-real
- * (SHORTCUT_REAL_SUFFIX).
+ * (SHORTCUT_REAL_SUFFIX), or, for addgroup, which stays where it is: the
+ * shortcut is found before it on PATH (SHORTCUT_SHADOW_DIR), since adduser
+ * tells what it is to do by the name it was run by.
  *
  * Static, so that it runs in any target whatever its C library.
  */
+
+/*
+ * Is the file at PATH one of SUMS (SHA256, in hex)? What a shortcut does
+ * was read off those versions of the real helper, and holds for no other.
+ */
+int
+shortcut_known(const char *path, const char *const *sums)
+{
+	struct sha256_ctx	 ctx;
+	uint8_t			 digest[SHA256_DIGEST_SIZE];
+	char			 hex[2 * SHA256_DIGEST_SIZE + 1], buf[8192];
+	ssize_t			 n;
+	size_t			 i;
+	int			 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (0);
+	sha256_init(&ctx);
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		sha256_update(&ctx, (size_t)n, (const uint8_t *)buf);
+	close(fd);
+	if (n != 0)
+		return (0);
+	sha256_digest(&ctx, sizeof digest, digest);
+	for (i = 0; i < sizeof digest; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	for (i = 0; sums[i] != NULL; i++) {
+		if (strcmp(hex, sums[i]) == 0)
+			return (1);
+	}
+	return (0);
+}
 
 static int
 set(const char *name)
@@ -183,7 +222,7 @@ maint_helper_answer(int argc, char **argv, const char *real)
  * deb-systemd-helper [--quiet] unmask|was-enabled UNIT...: with no mask
  * link, no masked-state directory and no enabled-state file, unmask does
  * nothing and was-enabled says "enabled" (no recorded link is missing).
- * enable runs "systemctl preset" and stays with the real one.
+ * enable UNIT on a first install: shortcut-systemd.c.
  */
 static int
 systemd_helper_answer(int argc, char **argv, const char *real)
@@ -202,6 +241,8 @@ systemd_helper_answer(int argc, char **argv, const char *real)
 	}
 	if (i + 1 >= argc)
 		return (-1);
+	if (!quiet && strcmp(argv[i], "enable") == 0)
+		return (systemd_enable_answer(argc, argv, real));
 	if (strcmp(argv[i], "unmask") == 0)
 		unmask = 1;
 	else if (strcmp(argv[i], "was-enabled") == 0)
@@ -226,15 +267,22 @@ systemd_helper_answer(int argc, char **argv, const char *real)
 	return (0);
 }
 
-/* The helpers stood in for, by the name they are called by. */
+/*
+ * The helpers stood in for, by the name they are called by. The real one
+ * of a helper that is moved aside is at its path SHORTCUT_REAL_SUFFIX; one
+ * that is shadowed (found first on PATH, in SHORTCUT_SHADOW_DIR) is where
+ * it always is.
+ */
 static const struct {
 	const char	*name;
 	const char	*path;
 	int		(*answer)(int, char **, const char *);
+	int		 shadowed;
 } helpers[] = {
-	{ "dpkg-maintscript-helper", SHORTCUT_MAINT_HELPER, maint_helper_answer },
-	{ "deb-systemd-helper", SHORTCUT_SYSTEMD_HELPER, systemd_helper_answer },
-	{ "update-ca-certificates", SHORTCUT_CACERTS, cacerts_answer },
+	{ "dpkg-maintscript-helper", SHORTCUT_MAINT_HELPER, maint_helper_answer, 0 },
+	{ "deb-systemd-helper", SHORTCUT_SYSTEMD_HELPER, systemd_helper_answer, 0 },
+	{ "update-ca-certificates", SHORTCUT_CACERTS, cacerts_answer, 0 },
+	{ "addgroup", SHORTCUT_ADDGROUP, addgroup_answer, 1 },
 };
 
 int
@@ -252,12 +300,12 @@ main(int argc, char **argv)
 	}
 	if (i == sizeof helpers / sizeof helpers[0]) {
 		fprintf(stderr, "%s: stands in for dpkg-maintscript-helper, "
-		    "deb-systemd-helper and update-ca-certificates during a "
-		    "rootstrap build\n", self);
+		    "deb-systemd-helper, update-ca-certificates and addgroup "
+		    "during a rootstrap build\n", self);
 		return (2);
 	}
 	snprintf(real, sizeof real, "%s%s", helpers[i].path,
-	    SHORTCUT_REAL_SUFFIX);
+	    helpers[i].shadowed ? "" : SHORTCUT_REAL_SUFFIX);
 	if ((rc = helpers[i].answer(argc, argv, real)) >= 0)
 		return (rc);
 	execv(real, argv);

@@ -12,5 +12,8 @@
  * the real helper, at real (NAME.rootstrap-real), answer".
  */
 int	cacerts_answer(int, char **, const char *);
+int	addgroup_answer(int, char **, const char *);
+int	systemd_enable_answer(int, char **, const char *);
+int	shortcut_known(const char *, const char *const *);
 
 #endif
