@@ -216,7 +216,7 @@ record(const char *state, const char *link)
 	return (0);
 }
 
-/* The same preset call, through PATH as perl's system() makes it. */
+/* The same preset call, found through PATH as the perl helper runs it. */
 static int
 preset(const char *unit)
 {
