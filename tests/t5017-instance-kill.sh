@@ -73,10 +73,11 @@ check "ls after a supervisor was killed: none" \
 nothing_of "ls after a supervisor was killed"
 
 # A guest never ready: refused at --timeout, the console's last lines
-# quoted (-v: the kernel's own, saying why it waits).
-"$ROOTSTRAP" start -S -v -u rootdelay=60 --timeout 3 w.img >out 2>&1
+# quoted (-v: the kernel's own, saying why it waits; 10 s, so that a
+# loaded host has printed them by then).
+"$ROOTSTRAP" start -S -v -u rootdelay=60 --timeout 10 w.img >out 2>&1
 check "a guest never ready: status 125 (got $?)" test $? = 125
-has "rootstrap: start: w.img: the guest was not ready after 3 s; the console's last lines:"
+has "rootstrap: start: w.img: the guest was not ready after 10 s; the console's last lines:"
 has "  Waiting 60 sec before mounting root device..."
 nothing_of "a guest never ready"
 

@@ -33,7 +33,7 @@ build_cleanup(struct build *b)
 		b->tmpimage = NULL;
 	}
 	if (b->rundir != NULL) {
-		file_remove_tree(b->rundir);
+		rundir_remove(b->rundir);
 		free(b->rundir);
 		b->rundir = NULL;
 	}

@@ -193,7 +193,7 @@ cmd_boot(int argc, char **argv)
 	strv_free(&u.forwards);
 	free((char *)u.libexecdir);
 	kernel_free(&kn);
-	file_remove_tree(dir);
+	rundir_remove(dir);
 	free(dir);
 	switch (r.end) {
 	case UML_INTERRUPTED:

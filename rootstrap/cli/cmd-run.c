@@ -198,7 +198,7 @@ cmd_run(int argc, char **argv)
 		errx(EXIT_BUILD, "%s", cause);
 	xasprintf(&path, "%s/run", r.rundir);
 	if (runspec_write(&r.spec, path, &cause) != 0) {
-		file_remove_tree(r.rundir);
+		rundir_remove(r.rundir);
 		errx(EXIT_BUILD, "%s", cause);
 	}
 	free(path);
@@ -231,7 +231,7 @@ cmd_run(int argc, char **argv)
 	free((char *)u.libexecdir);
 	kernel_free(&kn);
 	status = run_status(&r);
-	file_remove_tree(r.rundir);
+	rundir_remove(r.rundir);
 
 	switch (res.end) {
 	case UML_INTERRUPTED:

@@ -176,7 +176,7 @@ cmd_start(int argc, char **argv)
 	if (runspec_write(&s.spec, path, &cause) != 0 ||
 	    (in.name = instance_register(s.name, s.image, in.dir, &cause)) ==
 	    NULL) {
-		file_remove_tree(in.dir);
+		rundir_remove(in.dir);
 		errx(s.name != NULL ? EXIT_USAGE : EXIT_BUILD, "%s", cause);
 	}
 	free(path);

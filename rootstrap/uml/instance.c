@@ -207,7 +207,7 @@ instance_forget(const char *name, const char *dir)
 	}
 	free(cause);
 	if (dir != NULL && strncmp(dir, tmpdir(), strlen(tmpdir())) == 0)
-		file_remove_tree(dir);
+		rundir_remove(dir);
 }
 
 /* Whether in (its dir known) lives: locked, and in this boot. */

@@ -68,6 +68,26 @@ rundir_make(const char *image, char **cause)
 }
 
 /*
+ * A run directory gone, with its UML's memory directory (launch.c) if
+ * one was left: UML killed, or its launcher with it.
+ */
+void
+rundir_remove(const char *dir)
+{
+	const char	*base = strrchr(dir, '/');
+	struct stat	 st;
+	char		*mem;
+
+	file_remove_tree(dir);
+	xasprintf(&mem, "%s/%s.mem", uml_tmpdir(), base != NULL ? base + 1 :
+	    dir);
+	if (lstat(mem, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == getuid())
+		file_remove_tree(mem);
+	free(mem);
+}
+
+/*
  * Remove the run directories of dead builds and runs in TMPDIR. One
  * without a lock file is being made right now, or is not ours: left alone.
  */
@@ -90,16 +110,10 @@ rundir_sweep(void)
 		xasprintf(&lock, "%s/lock", dir);
 		if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
 		    st.st_uid == getuid() && lock_is_stale(lock)) {
-			file_remove_tree(dir);
+			rundir_remove(dir);
 			log_info("removed %s, left by a build that was killed",
 			    dir);
 			n++;
-			/* Its UML's memory directory (launch.c), if left. */
-			free(dir);
-			xasprintf(&dir, "%s/%s.mem", uml_tmpdir(), de->d_name);
-			if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-			    st.st_uid == getuid())
-				file_remove_tree(dir);
 		}
 		free(lock);
 		free(dir);

@@ -158,6 +158,7 @@ int		 hostif_open(struct tuntap *, const char *, char **);
 
 /* rundir.c: the directory the host and the guest share */
 char		*rundir_make(const char *, char **);
+void		 rundir_remove(const char *);
 int		 rundir_sweep(void);
 
 /* kernel.c: what a kernel offers, and needs of the host */
